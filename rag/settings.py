@@ -1,0 +1,107 @@
+"""One typed settings object, read from the environment only at the entry points.
+
+Every setting has the prefix `RAG_` (for example `RAG_STORE_DIR`), except the standard
+`OPENAI_API_KEY` and `OPENAI_BASE_URL`.  Library code receives a `Settings` and never reads the
+environment itself, so tests can build any configuration they need.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from rag.errors import SettingsError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ENV_PREFIX = "RAG_"
+
+
+class Settings(BaseSettings):
+    """All configuration.  Defaults work offline with no API key."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
+
+    data_dir: Path = Field(
+        default=PROJECT_ROOT / "data" / "decisions",
+        description="Folder of decision files that ingest reads when given no paths.",
+    )
+    store_dir: Path = Field(
+        default=PROJECT_ROOT / "var" / "store",
+        description="Folder of the embedded Chroma store (ignored when RAG_CHROMA_URL is set).",
+    )
+    chroma_url: str | None = Field(
+        default=None,
+        description="URL of a Chroma server (`chroma run`), e.g. http://127.0.0.1:8000.",
+    )
+    collection: str = Field(
+        default="lgo_decisions",
+        min_length=3,
+        max_length=200,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9]$",
+        description="Name of the Chroma collection of chunks (3-200 characters).",
+    )
+    embedder: Literal["minilm", "openai"] = Field(
+        default="minilm",
+        description="`minilm`: all-MiniLM-L6-v2 from the packaged weights, on the CPU. "
+        "`openai`: an OpenAI-compatible embeddings endpoint.",
+    )
+    embed_batch_size: int = Field(default=64, ge=1, le=4096, description="Texts per embedding call.")
+    openai_embedding_model: str = Field(
+        default="text-embedding-3-small", description="Model name for RAG_EMBEDDER=openai."
+    )
+    openai_api_key: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("OPENAI_API_KEY"),
+        description="API key for OpenAI-compatible endpoints.",
+    )
+    openai_base_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("OPENAI_BASE_URL"),
+        description="Base URL of an OpenAI-compatible endpoint (vLLM, llama.cpp, Ollama, Azure...).",
+    )
+    chunk_max_tokens: int = Field(
+        default=200,
+        ge=32,
+        le=8000,
+        description="Largest chunk, in cl100k tokens, header included. all-MiniLM-L6-v2 reads "
+        "256 word pieces, so the default leaves a margin.",
+    )
+    max_file_bytes: int = Field(
+        default=5_000_000, ge=1, description="Files larger than this are refused by ingest."
+    )
+
+    @field_validator("chroma_url")
+    @classmethod
+    def _check_url(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> "Settings":
+        """Build settings from the environment, turning validation errors into one named line."""
+        try:
+            return cls(**overrides)
+        except ValidationError as exc:
+            raise SettingsError(_describe(exc)) from None
+
+
+def _describe(exc: ValidationError) -> str:
+    problems = []
+    for err in exc.errors():
+        field = str(err["loc"][0]) if err["loc"] else "?"
+        problems.append(f"{env_name(field)}: {err['msg']}")
+    return "bad setting " + "; ".join(problems)
+
+
+def env_name(field: str) -> str:
+    """The environment variable that sets a field, for messages and documentation."""
+    info = Settings.model_fields.get(field)
+    if info is not None and isinstance(info.validation_alias, AliasChoices):
+        return str(info.validation_alias.choices[0])
+    return ENV_PREFIX + field.upper()
