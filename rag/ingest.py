@@ -1,0 +1,163 @@
+"""Load decision files into the store: parse, chunk, embed and write, idempotently.
+
+A decision whose content hash is already registered is skipped without loading the model, so a
+second run over the same files is fast and changes nothing.  Bad files are reported one line each
+and the run goes on.  Decisions are embedded in batches across files, which is what keeps the
+small CPU model busy.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from langchain_core.embeddings import Embeddings
+
+from rag.chunk import chunk_decision
+from rag.errors import InputError
+from rag.models import Chunk, Decision, IngestReport
+from rag.parse import parse_decision
+from rag.settings import Settings
+from rag.sources import find_files, read_file
+from rag.store import Store
+
+EMBED_BATCH_CHUNKS = 512  # chunks gathered across decisions before one embedding call
+
+Progress = Callable[[int], None]
+
+
+@dataclass
+class _Plan:
+    """What a run will write, gathered before any model is loaded."""
+
+    pending: list[tuple[Decision, str]] = field(default_factory=list)  # (decision, added|updated)
+    seen: dict[str, str] = field(default_factory=dict)  # ref -> source name
+    files_read: set[str] = field(default_factory=set)
+
+
+def _plan(paths: Iterable[Path], store: Store, settings: Settings, report: IngestReport) -> _Plan:
+    files, problems = find_files(paths)
+    for name, reason in problems:
+        _fail(report, name, reason)
+    registry = store.registry()
+    plan = _Plan()
+    for path in files:
+        try:
+            records = list(read_file(path, settings.max_file_bytes))
+        except InputError as exc:
+            _fail(report, str(path), str(exc))
+            continue
+        except OSError as exc:
+            _fail(report, str(path), exc.strerror or str(exc))
+            continue
+        plan.files_read.add(str(path))
+        for record in records:
+            if record.error:
+                _fail(report, record.name, record.error)
+                continue
+            try:
+                decision = parse_decision(record.text, source=record.name, url=record.url)
+            except InputError as exc:
+                _fail(report, record.name, str(exc))
+                continue
+            _plan_decision(decision, plan, registry, report)
+    return plan
+
+
+def _plan_decision(decision: Decision, plan: _Plan, registry: dict, report: IngestReport) -> None:
+    name = decision.source or "?"
+    if not decision.paragraphs:
+        _fail(report, name, f"decision {decision.ref} has no paragraphs after its header")
+        return
+    if decision.ref in plan.seen:
+        _fail(report, name, f"same decision {decision.ref} as {plan.seen[decision.ref]}; skipped")
+        return
+    plan.seen[decision.ref] = name
+    old = registry.get(decision.ref)
+    if old and old.get("doc_hash") == decision.content_hash:
+        report.unchanged += 1
+    else:
+        plan.pending.append((decision, "updated" if old else "added"))
+
+
+def _fail(report: IngestReport, name: str, reason: str) -> None:
+    report.failed += 1
+    report.failures.append((name, reason))
+
+
+def _decision_text_for_vector(decision: Decision) -> str:
+    lead = decision.summary or decision.paragraphs[0].text
+    return f"{decision.council} ({decision.ref}). {lead}"
+
+
+def _batches(pending: Sequence[tuple[Decision, str]], settings: Settings, embedder_name: str):
+    """Groups of (decision, status, chunks) holding about EMBED_BATCH_CHUNKS chunks each."""
+    batch: list[tuple[Decision, str, list[Chunk]]] = []
+    size = 0
+    for decision, status in pending:
+        chunks = chunk_decision(decision, settings.chunk_max_tokens, embedder_name)
+        batch.append((decision, status, chunks))
+        size += len(chunks)
+        if size >= EMBED_BATCH_CHUNKS:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def _write(plan: _Plan, store: Store, embedder: Embeddings, settings: Settings,
+           report: IngestReport, progress: Progress | None) -> None:
+    for batch in _batches(plan.pending, settings, store.embedder):
+        texts = [c.embed_text for _, _, chunks in batch for c in chunks]
+        texts += [_decision_text_for_vector(d) for d, _, _ in batch]
+        vectors = embedder.embed_documents(texts)
+        offset = 0
+        doc_vectors = vectors[len(vectors) - len(batch):]
+        for (decision, status, chunks), doc_vector in zip(batch, doc_vectors):
+            store.write_decision(decision, chunks, vectors[offset : offset + len(chunks)], doc_vector)
+            offset += len(chunks)
+            report.chunks_written += len(chunks)
+            setattr(report, status, getattr(report, status) + 1)
+            if progress:
+                progress(1)
+
+
+def _prune(plan: _Plan, store: Store, report: IngestReport) -> None:
+    """Remove decisions whose source file is gone, or was read and no longer holds them."""
+    for ref, meta in store.registry().items():
+        if ref in plan.seen:
+            continue
+        source = str(meta.get("source") or "")
+        file_name = source.split("#", 1)[0]
+        if not file_name or not Path(file_name).exists() or file_name in plan.files_read:
+            store.delete_decision(ref)
+            report.pruned += 1
+    for ref in store.orphan_refs() - set(plan.seen):
+        store.delete_decision(ref)
+
+
+def ingest(
+    paths: Iterable[Path],
+    store: Store,
+    embedder: Embeddings | Callable[[], Embeddings],
+    settings: Settings,
+    prune: bool = False,
+    progress: Callable[[int], Progress] | None = None,
+) -> IngestReport:
+    """Ingest files and folders.  `embedder` may be a factory, called only if something changed;
+    `progress(total)` may return a callback advanced once per decision written."""
+    started = time.perf_counter()
+    report = IngestReport()
+    plan = _plan(paths, store, settings, report)
+    if plan.pending:
+        model = embedder() if callable(embedder) and not isinstance(embedder, Embeddings) else embedder
+        tick = progress(len(plan.pending)) if progress else None
+        _write(plan, store, model, settings, report, tick)
+    if prune:
+        _prune(plan, store, report)
+    report.decisions = store.count_decisions()
+    report.chunks = store.count_chunks()
+    report.seconds = time.perf_counter() - started
+    return report

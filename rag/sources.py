@@ -1,0 +1,112 @@
+"""Find decision files and read them into text, whatever their encoding.
+
+Decisions come as `.txt`/`.md` files (one decision each) or `.jsonl` files (one decision per line,
+`text` plus optional `url`).  Files saved on Windows arrive in cp1252 or UTF-16, so decoding tries
+the likely encodings in turn; binary files and oversize files are refused with a reason.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag.errors import InputError
+
+TEXT_SUFFIXES = {".txt", ".md"}
+JSONL_SUFFIXES = {".jsonl"}
+SUFFIXES = TEXT_SUFFIXES | JSONL_SUFFIXES
+
+
+@dataclass(frozen=True)
+class SourceText:
+    """One decision's text and where it came from (`name` is a file, or file#line for JSONL)."""
+
+    name: str
+    text: str
+    url: str | None = None
+    error: str | None = None  # a bad JSONL line is reported without stopping the file
+
+
+def find_files(paths: Iterable[Path]) -> tuple[list[Path], list[tuple[str, str]]]:
+    """Decision files under `paths` in a stable order, and (path, reason) for paths that fail."""
+    files: list[Path] = []
+    problems: list[tuple[str, str]] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES))
+        elif path.is_file():
+            if path.suffix.lower() in SUFFIXES:
+                files.append(path)
+            else:
+                problems.append((str(path), f"unsupported file type {path.suffix or '(none)'!r}; "
+                                 "use .txt, .md or .jsonl"))
+        else:
+            problems.append((str(path), "no such file or folder"))
+    return list(dict.fromkeys(files)), problems
+
+
+def decode(data: bytes) -> str:
+    """Bytes to text: UTF-8 (with or without BOM), UTF-16 (BOM or NUL pattern), then cp1252."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if b"\x00" in data[:4096]:
+        sample = data[:4096]
+        even, odd = sample[0::2].count(0), sample[1::2].count(0)
+        if max(even, odd) > len(sample) // 4 and min(even, odd) == 0:
+            try:
+                return data.decode("utf-16-le" if odd else "utf-16-be")
+            except UnicodeDecodeError:
+                pass
+        raise InputError("binary file (NUL bytes), not a text decision")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        raise InputError("cannot decode as UTF-8, UTF-16 or cp1252") from None
+    if _looks_binary(text):
+        raise InputError("binary file, not a text decision")
+    return text
+
+
+def _looks_binary(text: str) -> bool:
+    sample = text[:4096]
+    control = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\n\r\t\f")
+    return control > len(sample) * 0.05
+
+
+def read_file(path: Path, max_bytes: int) -> Iterator[SourceText]:
+    """The decision texts in one file.  Raises InputError for the file as a whole."""
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise InputError(f"file is {size:,} bytes, over the limit of {max_bytes:,} (RAG_MAX_FILE_BYTES)")
+    text = decode(path.read_bytes())
+    if not text.strip():
+        raise InputError("file is empty")
+    if path.suffix.lower() in JSONL_SUFFIXES:
+        yield from _jsonl_records(path, text)
+    else:
+        yield SourceText(name=str(path), text=text)
+
+
+def _jsonl_records(path: Path, text: str) -> Iterator[SourceText]:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        name = f"{path}#{number}"
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield SourceText(name=name, text="", error=f"invalid JSON: {exc.msg}")
+            continue
+        if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+            yield SourceText(name=name, text="", error="record has no string field 'text'")
+            continue
+        url = record.get("url") if isinstance(record.get("url"), str) else None
+        yield SourceText(name=name, text=record["text"], url=url)

@@ -1,0 +1,202 @@
+"""The Chroma store: a collection of chunks and a registry collection with one record per decision.
+
+Chroma objects stay inside this module; callers get plain dicts and our dataclasses.  The registry
+record of a decision is written last, after its chunks, so a run that is interrupted part-way
+leaves the decision unregistered (or registered with its old hash) and the next run redoes it:
+chunk ids are deterministic, so that is an overwrite, and stale chunks are deleted by id.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from rag.errors import EmbedderMismatchError, StoreError
+from rag.models import Chunk, Decision
+from rag.settings import Settings
+
+
+def make_chroma_client(settings: Settings):  # noqa: ANN201 - chromadb.ClientAPI
+    """An embedded PersistentClient, or an HttpClient when RAG_CHROMA_URL is set; telemetry off."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if settings.chroma_url:
+        from urllib.parse import urlparse
+
+        url = urlparse(settings.chroma_url)
+        try:
+            return chromadb.HttpClient(
+                host=url.hostname or "127.0.0.1",
+                port=url.port or (443 if url.scheme == "https" else 8000),
+                ssl=url.scheme == "https",
+                settings=chroma_settings,
+            )
+        except Exception as exc:  # noqa: BLE001 - chromadb raises several kinds here
+            raise StoreError(
+                f"cannot reach the Chroma server at {settings.chroma_url} ({exc}); start it with "
+                "`chroma run --path DIR --host 127.0.0.1 --port 8000` or unset RAG_CHROMA_URL"
+            ) from None
+    try:
+        settings.store_dir.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(settings.store_dir), settings=chroma_settings)
+    except Exception as exc:  # noqa: BLE001
+        raise StoreError(
+            f"cannot open the store at {settings.store_dir} ({exc}); check RAG_STORE_DIR"
+        ) from None
+
+
+def _registry_metadata(decision: Decision, chunk_count: int) -> dict[str, Any]:
+    date = decision.decision_date
+    meta = {
+        "ref": decision.ref,
+        "council": decision.council,
+        "category": decision.category,
+        "subcategory": decision.subcategory,
+        "outcome": decision.outcome,
+        "decision_date": date.isoformat() if date else None,
+        "date_int": int(date.strftime("%Y%m%d")) if date else None,
+        "url": decision.url,
+        "source": decision.source,
+        "doc_hash": decision.content_hash,
+        "summary": decision.summary,
+        "paragraphs": len(decision.paragraphs),
+        "chunks": chunk_count,
+        "numbering_exact": decision.numbering_exact,
+        "has_financial_remedy": decision.has_financial_remedy,
+        "financial_remedy": float(decision.financial_remedy),
+        "remedies": json.dumps(
+            [{"kind": r.kind, "amount": r.amount, "paragraph": r.paragraph} for r in decision.remedies]
+        ),
+        "ingested_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+    return {k: v for k, v in meta.items() if v is not None}
+
+
+class Store:
+    """Chunks and decisions in Chroma, built by exactly one embedder."""
+
+    def __init__(self, client: Any, collection: str, embedder: str) -> None:
+        self._client = client
+        self.embedder = embedder
+        meta = {"embedder": embedder, "schema": 1}
+        config = {"hnsw": {"space": "cosine"}}
+        try:
+            self._chunks = client.get_or_create_collection(
+                collection, metadata=meta, configuration=config, embedding_function=None
+            )
+            self._decisions = client.get_or_create_collection(
+                f"{collection}_decisions", metadata=meta, configuration=config, embedding_function=None
+            )
+        except Exception as exc:  # noqa: BLE001
+            raise StoreError(f"cannot open collection {collection!r} ({exc})") from None
+        for col in (self._chunks, self._decisions):
+            built_by = (col.metadata or {}).get("embedder")
+            if built_by != embedder:
+                raise EmbedderMismatchError(
+                    f"collection {col.name!r} was built with embedder {built_by!r} but the settings "
+                    f"use {embedder!r}; rebuild it with `python ingest.py --rebuild` or set "
+                    "RAG_EMBEDDER back"
+                )
+        self.max_batch = max(1, min(5000, int(client.get_max_batch_size())))
+
+    # -- reading -------------------------------------------------------------------------------
+    def registry(self) -> dict[str, dict[str, Any]]:
+        """Every registered decision's metadata, keyed by reference."""
+        got = self._decisions.get(include=["metadatas"])
+        return {m["ref"]: m for m in got["metadatas"] if m}
+
+    def count_chunks(self) -> int:
+        return self._chunks.count()
+
+    def count_decisions(self) -> int:
+        return self._decisions.count()
+
+    def chunk_ids(self, ref: str) -> list[str]:
+        return self._chunks.get(where={"ref": ref}, include=[])["ids"]
+
+    def decision_text(self, ref: str) -> str | None:
+        got = self._decisions.get(ids=[ref.replace(" ", "-")], include=["documents"])
+        return got["documents"][0] if got["ids"] else None
+
+    def get_chunks(self, ids: Sequence[str]) -> list[dict[str, Any]]:
+        got = self._chunks.get(ids=list(ids), include=["documents", "metadatas"])
+        return [
+            {"id": i, "text": d, "metadata": m}
+            for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])
+        ]
+
+    def query(
+        self, vector: Sequence[float], k: int = 10, where: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        """Nearest chunks as dicts with id, text, metadata and cosine distance."""
+        n = min(k, self.count_chunks())
+        if n == 0:
+            return []
+        got = self._chunks.query(
+            query_embeddings=[list(vector)],
+            n_results=n,
+            where=where or None,
+            include=["documents", "metadatas", "distances"],
+        )
+        return [
+            {"id": i, "text": d, "metadata": m, "distance": dist}
+            for i, d, m, dist in zip(
+                got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0]
+            )
+        ]
+
+    # -- writing -------------------------------------------------------------------------------
+    def write_decision(
+        self,
+        decision: Decision,
+        chunks: Sequence[Chunk],
+        vectors: Sequence[Sequence[float]],
+        decision_vector: Sequence[float],
+    ) -> None:
+        """Upsert a decision's chunks, drop its stale ones, then register it (last, on purpose)."""
+        for i in range(0, len(chunks), self.max_batch):
+            batch = chunks[i : i + self.max_batch]
+            self._chunks.upsert(
+                ids=[c.id for c in batch],
+                embeddings=[list(v) for v in vectors[i : i + self.max_batch]],
+                documents=[c.text for c in batch],
+                metadatas=[c.metadata for c in batch],
+            )
+        keep = {c.id for c in chunks}
+        stale = [i for i in self.chunk_ids(decision.ref) if i not in keep]
+        if stale:
+            self._chunks.delete(ids=stale)
+        self._decisions.upsert(
+            ids=[decision.ref_key],
+            embeddings=[list(decision_vector)],
+            documents=[decision.text],
+            metadatas=[_registry_metadata(decision, len(chunks))],
+        )
+
+    def delete_decision(self, ref: str) -> None:
+        """Unregister first, so an interruption leaves chunks that the next ingest cleans up."""
+        self._decisions.delete(ids=[ref.replace(" ", "-")])
+        self._chunks.delete(where={"ref": ref})
+
+    def orphan_refs(self) -> set[str]:
+        """References that have chunks but no registry record (left by an interrupted run)."""
+        registered = set(self.registry())
+        refs = {m["ref"] for m in self._chunks.get(include=["metadatas"])["metadatas"] if m}
+        return refs - registered
+
+
+def drop_collections(client: Any, collection: str) -> None:
+    """Delete the chunk and registry collections (for --rebuild); missing ones are fine."""
+    for name in (collection, f"{collection}_decisions"):
+        try:
+            client.delete_collection(name)
+        except Exception:  # noqa: BLE001 - chromadb raises different errors for "not found"
+            pass
+
+
+def open_store(settings: Settings, embedder: str, client: Any | None = None) -> Store:
+    return Store(client or make_chroma_client(settings), settings.collection, embedder)
