@@ -254,6 +254,12 @@ def _walk_body(lines: list[str], exact: bool) -> list[dict]:
     return body.paragraphs
 
 
+def _statement_text(lines: list[str]) -> str:
+    """The statement as published, page furniture left out, for display and quote checks."""
+    kept = "\n".join(line for line in lines if _plain(line) not in _FURNITURE)
+    return re.sub(r"\n{3,}", "\n\n", kept).strip()
+
+
 def _content_hash(lines: list[str]) -> str:
     normal = "\n".join(re.sub(r"\s+", " ", line).strip() for line in lines if line.strip())
     return hashlib.sha256(normal.encode("utf-8")).hexdigest()
@@ -293,6 +299,6 @@ def parse_decision(text: str, source: str | None = None, url: str | None = None)
         remedies=find_remedies(paragraphs),
         paragraphs=paragraphs,
         content_hash=_content_hash(lines),
-        text="\n".join(lines).strip(),
+        text=_statement_text(lines),
         source=source,
     )
