@@ -1,0 +1,26 @@
+# Two entry points for a fresh machine; both build .venv first.
+#   make run   - ingest the bundled decisions and answer an example question
+#   make test  - run the test suite
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+STAMP := $(VENV)/.installed-stamp
+QUESTION ?= Must a council involve a non-resident parent in a single assessment?
+
+.PHONY: run test venv clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/python ingest.py
+	$(VENV)/bin/python -m rag ask "$(QUESTION)"
+
+test: $(STAMP)
+	$(VENV)/bin/python -m pytest
+
+clean:
+	rm -rf $(VENV) var .pytest_cache
