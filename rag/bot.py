@@ -12,11 +12,14 @@ from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
+from rag.catalog import Catalog
 from rag.embed import embedder_name, make_embedder
 from rag.ingest import Progress, ingest
+from rag.filters import Filters
 from rag.models import IngestReport
+from rag.retrieve import Retrieval, retrieve
 from rag.settings import Settings
-from rag.store import Store, drop_collections, make_chroma_client
+from rag.store import Store, drop_collections, make_chroma_client, store_location
 
 
 class Bot:
@@ -33,6 +36,7 @@ class Bot:
         self._embedder = embedder
         self._client = chroma_client
         self._store: Store | None = None
+        self._catalog: Catalog | None = None
 
     @property
     def embedder(self) -> Embeddings:
@@ -55,13 +59,21 @@ class Bot:
     @property
     def store(self) -> Store:
         if self._store is None:
-            self._store = Store(self.client, self.settings.collection, self.embedder_name)
+            self._store = Store(self.client, self.settings.collection, self.embedder_name,
+                                store_location(self.settings))
         return self._store
+
+    @property
+    def catalog(self) -> Catalog:
+        if self._catalog is None:
+            folder = self.settings.store_dir / "lexical" / self.settings.collection
+            self._catalog = Catalog(self.store, folder)
+        return self._catalog
 
     def rebuild(self) -> None:
         """Drop the collections, e.g. after switching embedder; the next ingest fills them."""
         drop_collections(self.client, self.settings.collection)
-        self._store = None
+        self._store = self._catalog = None
 
     def ingest(
         self,
@@ -72,14 +84,19 @@ class Bot:
     ) -> IngestReport:
         """Ingest files and folders (default: the bundled decisions) and report what changed."""
         targets = [Path(p) for p in paths] if paths else [self.settings.data_dir]
-        return ingest(
-            targets,
-            self.store,
-            lambda: self.embedder,
-            self.settings,
-            prune=prune,
-            progress=progress,
+        report = ingest(
+            targets, self.store, lambda: self.embedder, self.settings, prune=prune, progress=progress
         )
+        self.catalog.refresh(force=True)  # keeps the lexical index in step with what was written
+        return report
+
+    def retrieve(self, question: str, filters: Filters | dict | None = None, k: int = 8,
+                 context: str = "") -> Retrieval:
+        """Hybrid, exactly filtered retrieval (see `rag.retrieve`)."""
+        if not isinstance(filters, Filters):
+            filters = Filters.from_dict(filters)
+        return retrieve(question, store=self.store, catalog=self.catalog, embedder=self.embedder,
+                        filters=filters, k=k, context=context)
 
     def search(self, question: str, k: int = 5, where: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Dense nearest chunks for a question, as plain dicts (id, text, metadata, distance)."""

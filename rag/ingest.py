@@ -52,7 +52,6 @@ def _plan(paths: Iterable[Path], store: Store, settings: Settings, report: Inges
         except OSError as exc:
             _fail(report, str(path), exc.strerror or str(exc))
             continue
-        plan.files_read.add(str(path))
         for record in records:
             if record.error:
                 _fail(report, record.name, record.error)
@@ -62,6 +61,7 @@ def _plan(paths: Iterable[Path], store: Store, settings: Settings, report: Inges
             except InputError as exc:
                 _fail(report, record.name, str(exc))
                 continue
+            plan.files_read.add(str(path))  # only a file that still holds a decision can prune
             _plan_decision(decision, plan, registry, report)
     return plan
 
@@ -110,7 +110,7 @@ def _batches(pending: Sequence[tuple[Decision, str]], settings: Settings, embedd
 def _write(plan: _Plan, store: Store, embedder: Embeddings, settings: Settings,
            report: IngestReport, progress: Progress | None) -> None:
     for batch in _batches(plan.pending, settings, store.embedder):
-        texts = [c.embed_text for _, _, chunks in batch for c in chunks]
+        texts = [c.text for _, _, chunks in batch for c in chunks]
         texts += [_decision_text_for_vector(d) for d, _, _ in batch]
         vectors = embedder.embed_documents(texts)
         offset = 0

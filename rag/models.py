@@ -91,8 +91,7 @@ class Chunk:
 
     id: str
     ref: str
-    text: str  # verbatim, what is stored and quoted
-    embed_text: str  # what is embedded: a short context header plus the text
+    text: str  # verbatim: what is embedded, stored and quoted
     paragraph: int | None
     part: int
     parts: int

@@ -66,8 +66,8 @@ class Settings(BaseSettings):
         default=200,
         ge=32,
         le=8000,
-        description="Largest chunk, in cl100k tokens, header included. all-MiniLM-L6-v2 reads "
-        "256 word pieces, so the default leaves a margin.",
+        description="Largest chunk, in cl100k tokens. all-MiniLM-L6-v2 reads 256 word pieces, "
+        "so the default leaves a margin.",
     )
     max_file_bytes: int = Field(
         default=5_000_000, ge=1, description="Files larger than this are refused by ingest."

@@ -50,13 +50,17 @@ def find_files(paths: Iterable[Path]) -> tuple[list[Path], list[tuple[str, str]]
 def decode(data: bytes) -> str:
     """Bytes to text: UTF-8 (with or without BOM), UTF-16 (BOM or NUL pattern), then cp1252."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise InputError(f"cannot decode as UTF-16 despite its byte-order mark ({exc.reason})") from None
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     if b"\x00" in data[:4096]:
         sample = data[:4096]
         even, odd = sample[0::2].count(0), sample[1::2].count(0)
-        if max(even, odd) > len(sample) // 4 and min(even, odd) == 0:
+        # UTF-16 text has NULs in nearly every other byte; a few non-Latin characters may not.
+        if max(even, odd) > len(sample) // 4 and min(even, odd) <= len(sample) // 100:
             try:
                 return data.decode("utf-16-le" if odd else "utf-16-be")
             except UnicodeDecodeError:

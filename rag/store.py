@@ -9,13 +9,16 @@ chunk ids are deterministic, so that is an overwrite, and stale chunks are delet
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
 
-from rag.errors import EmbedderMismatchError, StoreError
+from rag.errors import EmbedderMismatchError, RagError, StoreError
 from rag.models import Chunk, Decision
 from rag.settings import Settings
+
+T = TypeVar("T")
 
 
 def make_chroma_client(settings: Settings):  # noqa: ANN201 - chromadb.ClientAPI
@@ -76,12 +79,32 @@ def _registry_metadata(decision: Decision, chunk_count: int) -> dict[str, Any]:
     return {k: v for k, v in meta.items() if v is not None}
 
 
+def _guarded(method: Callable[..., T]) -> Callable[..., T]:
+    """Turn any Chroma failure (server gone, disk full, read-only files) into one StoreError
+    that names the store, so entry points print a line instead of a traceback."""
+
+    @functools.wraps(method)
+    def wrapper(self: "Store", *args: Any, **kwargs: Any) -> T:
+        try:
+            return method(self, *args, **kwargs)
+        except RagError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - chromadb, httpx and sqlite all raise their own
+            raise StoreError(
+                f"the Chroma store at {self.location} failed during {method.__name__} "
+                f"({type(exc).__name__}: {str(exc)[:200]}); check that it is running and writable"
+            ) from None
+
+    return wrapper
+
+
 class Store:
     """Chunks and decisions in Chroma, built by exactly one embedder."""
 
-    def __init__(self, client: Any, collection: str, embedder: str) -> None:
+    def __init__(self, client: Any, collection: str, embedder: str, location: str = "?") -> None:
         self._client = client
         self.embedder = embedder
+        self.location = location
         meta = {"embedder": embedder, "schema": 1}
         config = {"hnsw": {"space": "cosine"}}
         try:
@@ -104,31 +127,55 @@ class Store:
         self.max_batch = max(1, min(5000, int(client.get_max_batch_size())))
 
     # -- reading -------------------------------------------------------------------------------
+    @_guarded
     def registry(self) -> dict[str, dict[str, Any]]:
         """Every registered decision's metadata, keyed by reference."""
         got = self._decisions.get(include=["metadatas"])
         return {m["ref"]: m for m in got["metadatas"] if m}
 
+    @_guarded
     def count_chunks(self) -> int:
         return self._chunks.count()
 
+    @_guarded
     def count_decisions(self) -> int:
         return self._decisions.count()
 
+    @_guarded
     def chunk_ids(self, ref: str) -> list[str]:
         return self._chunks.get(where={"ref": ref}, include=[])["ids"]
 
+    @_guarded
     def decision_text(self, ref: str) -> str | None:
         got = self._decisions.get(ids=[ref.replace(" ", "-")], include=["documents"])
         return got["documents"][0] if got["ids"] else None
 
-    def get_chunks(self, ids: Sequence[str]) -> list[dict[str, Any]]:
-        got = self._chunks.get(ids=list(ids), include=["documents", "metadatas"])
-        return [
-            {"id": i, "text": d, "metadata": m}
-            for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])
-        ]
+    @_guarded
+    def get_chunks(self, ids: Sequence[str], vectors: bool = False) -> list[dict[str, Any]]:
+        """Chunks by id (in the order asked), with their vectors when `vectors`."""
+        include = ["documents", "metadatas"] + (["embeddings"] if vectors else [])
+        got = self._chunks.get(ids=list(ids), include=include)
+        found = {}
+        for n, i in enumerate(got["ids"]):
+            row = {"id": i, "text": got["documents"][n], "metadata": got["metadatas"][n]}
+            if vectors:
+                row["vector"] = got["embeddings"][n]
+            found[i] = row
+        return [found[i] for i in ids if i in found]
 
+    @_guarded
+    def iter_chunks(self, page: int = 5000) -> Iterator[dict[str, Any]]:
+        """Every chunk's id, text and metadata, a page at a time (for rebuilding derived indexes)."""
+        offset = 0
+        while True:
+            got = self._chunks.get(include=["documents", "metadatas"], limit=page, offset=offset)
+            for i, d, m in zip(got["ids"], got["documents"], got["metadatas"]):
+                yield {"id": i, "text": d, "metadata": m}
+            if len(got["ids"]) < page:
+                return
+            offset += page
+
+    @_guarded
     def query(
         self, vector: Sequence[float], k: int = 10, where: dict[str, Any] | None = None
     ) -> list[dict[str, Any]]:
@@ -150,6 +197,7 @@ class Store:
         ]
 
     # -- writing -------------------------------------------------------------------------------
+    @_guarded
     def write_decision(
         self,
         decision: Decision,
@@ -177,11 +225,13 @@ class Store:
             metadatas=[_registry_metadata(decision, len(chunks))],
         )
 
+    @_guarded
     def delete_decision(self, ref: str) -> None:
         """Unregister first, so an interruption leaves chunks that the next ingest cleans up."""
         self._decisions.delete(ids=[ref.replace(" ", "-")])
         self._chunks.delete(where={"ref": ref})
 
+    @_guarded
     def orphan_refs(self) -> set[str]:
         """References that have chunks but no registry record (left by an interrupted run)."""
         registered = set(self.registry())
@@ -198,5 +248,5 @@ def drop_collections(client: Any, collection: str) -> None:
             pass
 
 
-def open_store(settings: Settings, embedder: str, client: Any | None = None) -> Store:
-    return Store(client or make_chroma_client(settings), settings.collection, embedder)
+def store_location(settings: Settings) -> str:
+    return settings.chroma_url or str(settings.store_dir)

@@ -48,7 +48,7 @@ def test_every_paragraph_recoverable_verbatim(seeds, max_tokens):
 @pytest.mark.parametrize("max_tokens", [200, 64])
 def test_no_chunk_over_the_limit(seeds, max_tokens):
     chunks = [c for cs in _all_chunks(seeds, max_tokens).values() for c in cs]
-    assert max(count_tokens(c.embed_text) for c in chunks) <= max_tokens
+    assert max(count_tokens(c.text) for c in chunks) <= max_tokens
     if max_tokens == 64:
         assert any(c.parts > 1 for c in chunks), "the small limit should force splits"
 
@@ -66,7 +66,7 @@ def test_long_paragraphs_split_at_sentence_boundaries(seeds):
 def test_default_chunks_fit_the_embedder(seeds, minilm):
     """all-MiniLM-L6-v2 reads 256 word pieces; the default token budget must stay under that."""
     chunks = [c for cs in _all_chunks(seeds).values() for c in cs]
-    longest = max(len(minilm.tokenizer(c.embed_text)["input_ids"]) for c in chunks)
+    longest = max(len(minilm.tokenizer(c.text)["input_ids"]) for c in chunks)
     assert longest <= minilm.max_word_pieces
 
 
@@ -95,8 +95,6 @@ def test_chunks_stay_in_one_section_with_filterable_metadata(seeds):
                 p = decision.paragraph(c.paragraph)
                 assert (meta["section"], meta["section_kind"]) == (p.section, p.section_kind)
                 assert c.text in p.text
-            assert c.embed_text.endswith(c.text)
-            assert decision.ref in c.embed_text and c.text not in c.embed_text[: -len(c.text)]
     meta = _all_chunks(seeds)["19 018 981"][0].metadata
     assert meta["date_int"] == 20210617 and meta["year"] == 2021
     assert meta["has_financial_remedy"] is True and meta["financial_remedy"] == 300.0

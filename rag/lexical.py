@@ -1,0 +1,132 @@
+"""The lexical (BM25) index kept beside the Chroma store.
+
+Dense vectors blur exact tokens that matter here: case references in any spelling, statutes
+("section 47", "s.17") and terms of art ("single assessment").  The tokenizer folds those to one
+form each, and adds word pairs so that a term of art outranks its words scattered about.
+
+The index is derived data: it is rebuilt from the store's chunks whenever its fingerprint (the
+registry of decisions and their hashes) no longer matches, so it can never drift out of step,
+even when another process ingests through a Chroma server.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import re
+import shutil
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+_REF = re.compile(r"\b(\d{2})[ \-]?(\d{3})[ \-]?(\d{3})\b")
+_STATUTE = re.compile(r"(?<![\w'])(?:sections?|ss?)\s?\.?\s?(\d{1,3}[a-z]?)\b", re.I)
+_WORD = re.compile(r"[a-z0-9]+")
+STOPWORDS = frozenset(
+    """a an and are as at be been being but by can could did do does for from had has have he her
+    hers him his i if in into is it its me my not of on or our she should so than that the their
+    them then there these they this those to us was we were what when where which who whom why will
+    with would you your about any all also after before over under such only other some more most
+    must may might shall s t""".split()
+)
+
+
+@functools.lru_cache(maxsize=1)
+def _stemmer():  # noqa: ANN202 - a PyStemmer Stemmer
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def tokenize(text: str) -> list[str]:
+    """Stemmed words without stop words, plus folded references/statutes and adjacent word pairs."""
+    lowered = text.lower().replace("\u2019", "'").replace("\u2018", "'")
+    special = [f"ref{a}{b}{c}" for a, b, c in _REF.findall(lowered)]
+    special += [f"sec{n}" for n in _STATUTE.findall(lowered)]
+    words = [w for w in _WORD.findall(_REF.sub(" ", lowered)) if w not in STOPWORDS]
+    stems = _stemmer().stemWords(words)
+    pairs = [f"{a}_{b}" for a, b in zip(stems, stems[1:])]
+    return special + stems + pairs
+
+
+def fingerprint(registry: dict[str, dict], extra: str = "") -> str:
+    """Identifies the store's contents: which decisions, at which content hash."""
+    items = sorted((ref, str(meta.get("doc_hash")), str(meta.get("chunks"))) for ref, meta in registry.items())
+    return hashlib.sha256(json.dumps([items, extra]).encode()).hexdigest()
+
+
+class LexicalIndex:
+    """BM25 over chunk texts, searchable with an exact set of allowed decisions."""
+
+    def __init__(self, ids: Sequence[str], refs: Sequence[str], bm25, fp: str = "") -> None:  # noqa: ANN001
+        self.ids = list(ids)
+        self.refs = list(refs)
+        self.fingerprint = fp
+        self._bm25 = bm25
+        self._vocab = set(bm25.vocab_dict) if bm25 is not None else set()
+        rows: dict[str, list[int]] = {}
+        for i, ref in enumerate(self.refs):
+            rows.setdefault(ref, []).append(i)
+        self._rows = {ref: np.array(r) for ref, r in rows.items()}
+
+    @classmethod
+    def build(cls, entries: Iterable[tuple[str, str, str]], fp: str = "") -> "LexicalIndex":
+        """From (chunk id, ref, text) triples."""
+        import bm25s
+
+        rows = list(entries)
+        bm25 = None
+        if rows:
+            bm25 = bm25s.BM25()
+            bm25.index([tokenize(text) or ["_empty_"] for _, _, text in rows], show_progress=False)
+        return cls([r[0] for r in rows], [r[1] for r in rows], bm25, fp)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def search(self, query: str, k: int = 30, allowed: Iterable[str] | None = None) -> list[tuple[str, float]]:
+        """(chunk id, score) best first; only chunks of `allowed` decisions when it is given."""
+        tokens = [t for t in tokenize(query) if t in self._vocab]
+        if not tokens or self._bm25 is None:
+            return []
+        scores = self._bm25.get_scores(tokens)
+        if allowed is not None:
+            mask = np.zeros(len(self.ids), dtype=bool)
+            for ref in allowed:
+                if ref in self._rows:
+                    mask[self._rows[ref]] = True
+            scores = np.where(mask, scores, 0.0)
+        top = np.argsort(-scores)[:k]
+        return [(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]
+
+    def save(self, folder: Path) -> None:
+        """Write the index beside the store, replacing the old one only once the new one is whole."""
+        tmp = folder.with_name(folder.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        if self._bm25 is not None:
+            self._bm25.save(str(tmp / "bm25"), show_progress=False)
+        meta = {"fingerprint": self.fingerprint, "ids": self.ids, "refs": self.refs}
+        (tmp / "chunks.json").write_text(json.dumps(meta), encoding="utf-8")
+        old = folder.with_name(folder.name + ".old")
+        shutil.rmtree(old, ignore_errors=True)
+        if folder.exists():
+            folder.rename(old)
+        tmp.rename(folder)
+        shutil.rmtree(old, ignore_errors=True)
+
+    @classmethod
+    def load(cls, folder: Path) -> "LexicalIndex | None":
+        """The saved index, or None when there is none or it cannot be read (it is then rebuilt)."""
+        import bm25s
+
+        try:
+            meta = json.loads((folder / "chunks.json").read_text(encoding="utf-8"))
+            bm25 = None
+            if meta["ids"]:
+                bm25 = bm25s.BM25.load(str(folder / "bm25"), show_progress=False, verbosity=0)
+        except Exception:  # noqa: BLE001 - any damage means: rebuild from the store
+            return None
+        return cls(meta["ids"], meta["refs"], bm25, meta["fingerprint"])

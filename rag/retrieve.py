@@ -1,0 +1,158 @@
+"""Hybrid retrieval: dense search in Chroma plus BM25, fused by reciprocal rank, filtered exactly.
+
+After fusion two rules keep the list useful: the Ombudsman's role-and-powers boilerplate, which is
+nearly the same in every decision, is collapsed so that it never crowds out findings; and no
+decision takes more than `max_per_decision` places.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from rag.catalog import Catalog
+from rag.filters import Filters
+from rag.store import Store
+
+RRF_K = 60
+# Fusion weights, tuned on the evals: MiniLM's ranking is the more reliable of the two on the
+# users' wording; BM25 decides ties and rescues exact tokens (statutes, terms of art).
+DENSE_WEIGHT, LEXICAL_WEIGHT, CONTEXT_WEIGHT = 1.0, float(__import__("os").environ.get("LW", "0.5")), 0.5
+BROAD_FILTER_SHARE = 0.3  # above this share of chunks, filter after an unfiltered search
+BOILERPLATE_KINDS = ("powers",)
+MAX_BOILERPLATE = 1
+
+
+@dataclass
+class Hit:
+    """One retrieved chunk, with the evidence for its rank."""
+
+    id: str
+    ref: str
+    paragraph: int | None
+    text: str
+    metadata: dict[str, Any]
+    score: float  # fused reciprocal-rank score
+    similarity: float = 0.0  # cosine between question and chunk vectors
+    dense_rank: int | None = None
+    lexical_rank: int | None = None
+    lexical_score: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def section_kind(self) -> str:
+        return str(self.metadata.get("section_kind", "other"))
+
+
+@dataclass
+class Retrieval:
+    """Hits plus what the caller needs to explain an empty result."""
+
+    hits: list[Hit]
+    allowed: set[str] | None  # decisions the filters allowed (None: no filter)
+    query_vector: list[float] | None = None
+
+
+def _dense_ids(store: Store, catalog: Catalog, vector: list[float], allowed: set[str] | None,
+               n: int) -> list[tuple[str, float]]:
+    """(id, distance) nearest first, restricted to `allowed` decisions."""
+    if allowed is None:
+        return [(h["id"], h["distance"]) for h in store.query(vector, k=n)]
+    share = catalog.chunk_share(allowed)
+    if share >= BROAD_FILTER_SHARE:
+        # Chroma's broad `where` filters are slow; a wider unfiltered search then filtering is not.
+        rows = store.query(vector, k=int(n / share * 1.5) + 1)
+        kept = [(h["id"], h["distance"]) for h in rows if h["metadata"]["ref"] in allowed]
+        if len(kept) >= min(n, len(rows)):
+            return kept[:n]
+    where = {"ref": next(iter(allowed))} if len(allowed) == 1 else {"ref": {"$in": sorted(allowed)}}
+    return [(h["id"], h["distance"]) for h in store.query(vector, k=n, where=where)]
+
+
+def _rrf(rankings: list[list[str]], weights: list[float]) -> dict[str, float]:
+    scores: dict[str, float] = {}
+    for ranking, weight in zip(rankings, weights):
+        for rank, chunk_id in enumerate(ranking):
+            scores[chunk_id] = scores.get(chunk_id, 0.0) + weight / (RRF_K + rank + 1)
+    return scores
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"[a-z]{3,}", text.lower()))
+
+
+def _diversify(hits: list[Hit], k: int, max_per_decision: int) -> list[Hit]:
+    """Collapse repeated boilerplate and cap each decision's share of the top k."""
+    out: list[Hit] = []
+    per_decision: dict[str, int] = {}
+    boilerplate: list[set[str]] = []
+    for hit in hits:
+        if hit.section_kind in BOILERPLATE_KINDS:
+            words = _words(hit.text)
+            same = any(len(words & seen) / max(1, len(words | seen)) > 0.6 for seen in boilerplate)
+            if same or len(boilerplate) >= MAX_BOILERPLATE:
+                continue
+            boilerplate.append(words)
+        if per_decision.get(hit.ref, 0) >= max_per_decision:
+            continue
+        per_decision[hit.ref] = per_decision.get(hit.ref, 0) + 1
+        out.append(hit)
+        if len(out) == k:
+            break
+    return out
+
+
+def retrieve(
+    question: str,
+    *,
+    store: Store,
+    catalog: Catalog,
+    embedder: Embeddings,
+    filters: Filters | None = None,
+    k: int = 8,
+    candidates: int = 40,
+    max_per_decision: int = 4,
+    context: str = "",
+) -> Retrieval:
+    """The best `k` chunks for a question.  `context` (an earlier question in a conversation) is
+    searched too and fused in, so that a short follow-up keeps its subject."""
+    allowed = catalog.matching(filters)
+    if allowed is not None and not allowed:
+        return Retrieval([], allowed)
+    vector = embedder.embed_query(question)
+    lexical_hits = catalog.lexical.search(question, candidates, allowed)
+    lexical = dict(lexical_hits)
+    rankings = [[i for i, _ in _dense_ids(store, catalog, vector, allowed, candidates)],
+                [i for i, _ in lexical_hits]]
+    if context:
+        context_vector = embedder.embed_query(f"{context} {question}")
+        rankings.append([i for i, _ in _dense_ids(store, catalog, context_vector, allowed, candidates)])
+        rankings.append([i for i, _ in catalog.lexical.search(f"{context} {question}", candidates, allowed)])
+    weights = [DENSE_WEIGHT, LEXICAL_WEIGHT, CONTEXT_WEIGHT * DENSE_WEIGHT, CONTEXT_WEIGHT * LEXICAL_WEIGHT]
+    fused = _rrf(rankings, weights)
+    order = sorted(fused, key=fused.get, reverse=True)[: max(k * 4, 20)]
+    rows = store.get_chunks(order, vectors=True)
+    q = np.asarray(vector, dtype=np.float32)
+    hits = []
+    for row in rows:
+        meta = row["metadata"]
+        v = np.asarray(row["vector"], dtype=np.float32)
+        hits.append(Hit(
+            id=row["id"], ref=meta["ref"], paragraph=meta.get("para_first") or None, text=row["text"],
+            metadata=meta, score=fused[row["id"]],
+            similarity=float(q @ v / ((np.linalg.norm(q) * np.linalg.norm(v)) or 1.0)),
+            dense_rank=_rank(rankings[0], row["id"]), lexical_rank=_rank(rankings[1], row["id"]),
+            lexical_score=lexical.get(row["id"], 0.0),
+        ))
+    return Retrieval(_diversify(hits, k, max_per_decision), allowed, vector)
+
+
+def _rank(ranking: list[str], chunk_id: str) -> int | None:
+    try:
+        return ranking.index(chunk_id) + 1
+    except ValueError:
+        return None
