@@ -8,6 +8,7 @@ that a store shared through a Chroma server shows other processes' changes.
 
 from __future__ import annotations
 
+import re
 import time
 from collections import Counter
 from pathlib import Path
@@ -18,6 +19,8 @@ from rag.lexical import LexicalIndex, fingerprint
 from rag.store import Store
 
 RECHECK_SECONDS = 5.0
+_REF = re.compile(r"\b(\d{2})[ \-]?(\d{3})[ \-]?(\d{3})\b")
+_GENERIC = frozenset("county council borough city district metropolitan london royal of the and".split())
 
 
 def lexical_text(meta: dict[str, Any], text: str) -> str:
@@ -80,6 +83,20 @@ class Catalog:
         """The share of all chunks that belong to `refs` (to choose how to run a filtered search)."""
         total = sum(int(m.get("chunks", 0)) for m in self.decisions.values()) or 1
         return sum(int(self.decisions[r].get("chunks", 0)) for r in refs if r in self.decisions) / total
+
+    def refs_in(self, text: str) -> set[str]:
+        """Indexed decisions whose case reference the text mentions, in any spelling."""
+        return {" ".join(m) for m in _REF.findall(text)} & set(self.decisions)
+
+    def council_refs_in(self, text: str) -> set[str]:
+        """Decisions of the councils the text names ("Kent", "Derbyshire County Council")."""
+        words = set(re.findall(r"[a-z]+", text.lower()))
+        refs = set()
+        for ref, meta in self.decisions.items():
+            own = [w for w in re.findall(r"[a-z]+", meta["council"].lower()) if w not in _GENERIC]
+            if own and all(w in words for w in own):
+                refs.add(ref)
+        return refs
 
     def councils(self) -> list[str]:
         return sorted({m["council"] for m in self.decisions.values()})

@@ -51,6 +51,32 @@ def tokenize(text: str) -> list[str]:
     return special + stems + pairs
 
 
+# Everyday words for the decisions' terms of art, added to a query (never to the index) so that a
+# parent's wording finds the Ombudsman's.  Keys and values are matched as whole phrases.
+SYNONYMS = {
+    "non-resident parent": "parental responsibility father mother no contact",
+    "absent parent": "parental responsibility no contact",
+    "mum": "mother", "dad": "father", "kid": "child", "kids": "children",
+    "ex": "former partner", "ex-partner": "former partner",
+    "compensation": "pay payment remedy financial",
+    "put things right": "remedy agreed action apologise pay",
+    "sar": "subject access request", "subject access request": "SAR",
+    "ico": "Information Commissioner", "information commissioner": "ICO",
+    "social services": "children's services social worker",
+    "child protection plan": "protection plan conference",
+    "data protection": "GDPR Information Commissioner",
+    "gdpr": "data protection",
+    "court": "proceedings legal",
+}
+_SYNONYM_RE = re.compile(r"\b(" + "|".join(re.escape(k) for k in sorted(SYNONYMS, key=len, reverse=True)) + r")\b")
+
+
+def expand_query(text: str) -> str:
+    """The query plus the decisions' own words for the everyday terms it uses."""
+    extra = [SYNONYMS[m] for m in dict.fromkeys(_SYNONYM_RE.findall(text.lower()))]
+    return " ".join([text, *extra])
+
+
 def fingerprint(registry: dict[str, dict], extra: str = "") -> str:
     """Identifies the store's contents: which decisions, at which content hash."""
     items = sorted((ref, str(meta.get("doc_hash")), str(meta.get("chunks"))) for ref, meta in registry.items())
@@ -88,7 +114,7 @@ class LexicalIndex:
 
     def search(self, query: str, k: int = 30, allowed: Iterable[str] | None = None) -> list[tuple[str, float]]:
         """(chunk id, score) best first; only chunks of `allowed` decisions when it is given."""
-        tokens = [t for t in tokenize(query) if t in self._vocab]
+        tokens = [t for t in tokenize(expand_query(query)) if t in self._vocab]
         if not tokens or self._bm25 is None:
             return []
         scores = self._bm25.get_scores(tokens)

@@ -21,8 +21,10 @@ from rag.store import Store
 RRF_K = 60
 # Fusion weights, tuned on the evals: MiniLM's ranking is the more reliable of the two on the
 # users' wording; BM25 decides ties and rescues exact tokens (statutes, terms of art).
-DENSE_WEIGHT, LEXICAL_WEIGHT, CONTEXT_WEIGHT = 1.0, float(__import__("os").environ.get("LW", "0.5")), 0.5
+DENSE_WEIGHT, LEXICAL_WEIGHT, CONTEXT_WEIGHT = 1.0, 0.5, 0.5
+COUNCIL_BOOST = 1.5  # a council named in the question lifts its decisions (without excluding others)
 BROAD_FILTER_SHARE = 0.3  # above this share of chunks, filter after an unfiltered search
+_REF = re.compile(r"\b\d{2}[ \-]?\d{3}[ \-]?\d{3}\b")
 BOILERPLATE_KINDS = ("powers",)
 MAX_BOILERPLATE = 1
 
@@ -115,15 +117,20 @@ def retrieve(
     filters: Filters | None = None,
     k: int = 8,
     candidates: int = 40,
-    max_per_decision: int = 4,
+    max_per_decision: int = 5,
     context: str = "",
 ) -> Retrieval:
     """The best `k` chunks for a question.  `context` (an earlier question in a conversation) is
     searched too and fused in, so that a short follow-up keeps its subject."""
     allowed = catalog.matching(filters)
+    named = catalog.refs_in(question)
+    if named:  # a case reference in the question pins the search to that decision
+        allowed = named if allowed is None else allowed & named
     if allowed is not None and not allowed:
         return Retrieval([], allowed)
-    vector = embedder.embed_query(question)
+    if allowed is not None and len(allowed) == 1:
+        max_per_decision = k  # one decision: diversity across decisions means nothing
+    vector = embedder.embed_query(_REF.sub(" ", question) if named else question)
     lexical_hits = catalog.lexical.search(question, candidates, allowed)
     lexical = dict(lexical_hits)
     rankings = [[i for i, _ in _dense_ids(store, catalog, vector, allowed, candidates)],
@@ -134,6 +141,11 @@ def retrieve(
         rankings.append([i for i, _ in catalog.lexical.search(f"{context} {question}", candidates, allowed)])
     weights = [DENSE_WEIGHT, LEXICAL_WEIGHT, CONTEXT_WEIGHT * DENSE_WEIGHT, CONTEXT_WEIGHT * LEXICAL_WEIGHT]
     fused = _rrf(rankings, weights)
+    boosted = catalog.council_refs_in(question)
+    if boosted:
+        for chunk_id in fused:
+            if chunk_id.split(":", 1)[0].replace("-", " ") in boosted:
+                fused[chunk_id] *= COUNCIL_BOOST
     order = sorted(fused, key=fused.get, reverse=True)[: max(k * 4, 20)]
     rows = store.get_chunks(order, vectors=True)
     q = np.asarray(vector, dtype=np.float32)

@@ -17,7 +17,6 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from rag import Bot, EmbedderMismatchError, RagError, Settings, StoreError, chunk_decision
