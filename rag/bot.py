@@ -12,11 +12,12 @@ from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
+from rag.answer import answer_from
 from rag.catalog import Catalog
 from rag.embed import embedder_name, make_embedder
 from rag.ingest import Progress, ingest
 from rag.filters import Filters
-from rag.models import IngestReport
+from rag.models import Answer, IngestReport
 from rag.retrieve import Retrieval, retrieve
 from rag.settings import Settings
 from rag.store import Store, drop_collections, make_chroma_client, store_location
@@ -97,6 +98,12 @@ class Bot:
             filters = Filters.from_dict(filters)
         return retrieve(question, store=self.store, catalog=self.catalog, embedder=self.embedder,
                         filters=filters, k=k, context=context)
+
+    def ask(self, question: str, filters: Filters | dict | None = None, context: str = "") -> Answer:
+        """Answer a question from the indexed decisions, every quote verified."""
+        filters = filters if isinstance(filters, Filters) else Filters.from_dict(filters)
+        retrieval = self.retrieve(question, filters, context=context)
+        return answer_from(question, retrieval, self.catalog, filters)
 
     def search(self, question: str, k: int = 5, where: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Dense nearest chunks for a question, as plain dicts (id, text, metadata, distance)."""

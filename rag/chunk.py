@@ -37,7 +37,7 @@ def count_tokens(text: str) -> int:
     return len(_encoding().encode(text, disallowed_special=()))
 
 
-def _spans(text: str) -> list[tuple[int, int]]:
+def sentence_spans(text: str) -> list[tuple[int, int]]:
     """Sentence spans (start, end) covering `text`, white space between them left out."""
     spans, start = [], 0
     for match in _SENTENCE_END.finditer(text):
@@ -69,7 +69,7 @@ def split_text(text: str, budget: int, count: TokenCounter = count_tokens) -> li
         return [(0, len(text))]
     parts: list[tuple[int, int]] = []
     current: tuple[int, int] | None = None
-    for start, end in _spans(text):
+    for start, end in sentence_spans(text):
         if count(text[start:end]) > budget:
             if current:
                 parts.append(current)

@@ -40,6 +40,12 @@ def _stemmer():  # noqa: ANN202 - a PyStemmer Stemmer
     return Stemmer.Stemmer("english")
 
 
+def stems(text: str) -> list[str]:
+    """Stemmed content words, for comparing a question with a sentence."""
+    lowered = text.lower().replace("\u2019", "'").replace("\u2018", "'")
+    return _stemmer().stemWords([w for w in _WORD.findall(lowered) if w not in STOPWORDS])
+
+
 def tokenize(text: str) -> list[str]:
     """Stemmed words without stop words, plus folded references/statutes and adjacent word pairs."""
     lowered = text.lower().replace("\u2019", "'").replace("\u2018", "'")

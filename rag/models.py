@@ -127,3 +127,66 @@ class IngestReport:
             "seconds": round(self.seconds, 3),
             "failures": [{"file": f, "reason": r} for f, r in self.failures],
         }
+
+
+@dataclass
+class Citation:
+    """A quoted passage pinned to a decision and paragraph; `verified` is set by code, never trusted."""
+
+    n: int
+    ref: str
+    council: str
+    category: str | None
+    subcategory: str | None
+    outcome: str | None
+    decision_date: str | None  # ISO date
+    section: str
+    section_kind: str
+    paragraph: int | None  # None for the summary
+    paragraph_exact: bool
+    quote: str
+    url: str | None
+    verified: bool = False
+    chunk_id: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "n": self.n, "ref": self.ref, "council": self.council, "category": self.category,
+            "subcategory": self.subcategory, "outcome": self.outcome,
+            "decision_date": self.decision_date, "section": self.section,
+            "section_kind": self.section_kind, "paragraph": self.paragraph,
+            "paragraph_exact": self.paragraph_exact, "quote": self.quote, "url": self.url,
+            "verified": self.verified,
+        }
+
+    def reference(self) -> str:
+        """Ready to paste into a letter: 'Derbyshire County Council (18 011 812), 28 March 2019, paragraph 25'."""
+        parts = [f"{self.council} ({self.ref})"]
+        if self.decision_date:
+            day = dt.date.fromisoformat(self.decision_date)
+            parts.append(f"{day.day} {day:%B %Y}")
+        parts.append(f"paragraph {self.paragraph}" if self.paragraph is not None else "summary")
+        return ", ".join(parts)
+
+
+@dataclass
+class Answer:
+    """What every interface returns; `to_dict()` is the JSON of the CLI, the API and the app."""
+
+    question: str
+    answer: str
+    citations: list[Citation] = field(default_factory=list)
+    abstained: bool = False
+    backend: str = "extractive"
+    notices: list[str] = field(default_factory=list)
+    retrieved: list[str] = field(default_factory=list)  # chunk ids, best first (for evals)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "abstained": self.abstained,
+            "backend": self.backend,
+            "notices": list(self.notices),
+            "citations": [c.to_dict() for c in self.citations],
+        }

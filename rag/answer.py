@@ -1,0 +1,87 @@
+"""From retrieved passages to an `Answer`: abstain, answer extractively, or say nothing matched.
+
+Abstaining is part of being trustworthy: when no retrieved paragraph is close enough to the
+question (a threshold calibrated on the evals' unanswerable questions), the user is told plainly
+that the indexed decisions do not address it, and shown the closest decisions instead.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rag.catalog import Catalog
+from rag.extractive import decision_line, extractive_answer
+from rag.filters import Filters
+from rag.models import Answer
+from rag.retrieve import Hit, Retrieval
+
+# Cosine similarity (all-MiniLM-L6-v2) of the best passage below which we abstain.  Calibrated
+# with `python -m evals`: answerable questions score 0.5 and above, unanswerable ones below.
+ABSTAIN_SIMILARITY = 0.45
+_COUNCIL_NAME = re.compile(
+    r"\b((?:[A-Z][a-z]+|of|and|upon|on)(?:[ -](?:[A-Z][a-z]+|of|and|upon|on))*)"
+    r"(?: (?:County|Borough|City|District|Metropolitan))?(?: Borough)? Council\b"
+)
+_LEAD_WORDS = {"did", "does", "do", "what", "which", "why", "how", "has", "have", "was", "is", "can", "the", "a"}
+
+
+def unknown_councils(question: str, catalog: Catalog) -> list[str]:
+    """Councils named in full in the question ("Norfolk County Council") that have no decision
+    in the index: retrieval could only return other councils' words."""
+    known = {c.lower() for c in catalog.councils()}
+    names = []
+    for match in _COUNCIL_NAME.finditer(question):
+        words = match.group(0).split()
+        while words and words[0].lower() in _LEAD_WORDS:
+            words = words[1:]
+        name = " ".join(words)
+        if name and name.lower() not in known and not any(name.lower() in k for k in known):
+            names.append(name)
+    return names
+
+
+def closest_decisions(hits: list[Hit], limit: int = 3) -> list[str]:
+    seen: dict[str, str] = {}
+    for hit in hits:
+        if hit.ref not in seen:
+            seen[hit.ref] = decision_line(hit.metadata)
+    return list(seen.values())[:limit]
+
+
+def abstain(question: str, hits: list[Hit], reason: str | None = None) -> Answer:
+    lines = [reason or "The indexed decisions do not address this question, so I cannot answer it "
+             "from the Ombudsman's words."]
+    closest = closest_decisions(hits)
+    if closest:
+        lines.append("The closest decisions in the index, which may still help, are:")
+        lines += [f"- {label}" for label in closest]
+    return Answer(question=question, answer="\n".join(lines), abstained=True,
+                  retrieved=[h.id for h in hits])
+
+
+def nothing_matches(question: str, filters: Filters | None) -> Answer:
+    what = f" ({filters.describe()})" if filters is not None and filters.active else ""
+    return Answer(
+        question=question, abstained=True,
+        answer=f"No indexed decision matches the filters{what}. Nothing outside them was searched; "
+        "widen or clear the filters to search more decisions.",
+    )
+
+
+def supported(hits: list[Hit]) -> bool:
+    return bool(hits) and max(h.similarity for h in hits) >= ABSTAIN_SIMILARITY
+
+
+def answer_from(question: str, retrieval: Retrieval, catalog: Catalog, filters: Filters | None) -> Answer:
+    """The extractive answer, or an abstention, for one retrieval."""
+    if retrieval.allowed is not None and not retrieval.allowed:
+        return nothing_matches(question, filters)
+    hits = retrieval.hits
+    missing = unknown_councils(question, catalog)
+    if missing:
+        return abstain(question, hits, f"No decision about {missing[0]} is in the index, so I cannot "
+                       "answer this from the Ombudsman's words about it.")
+    if not supported(hits):
+        return abstain(question, hits)
+    text, citations = extractive_answer(question, hits)
+    return Answer(question=question, answer=text, citations=citations, retrieved=[h.id for h in hits])

@@ -1,0 +1,144 @@
+"""The offline answer: the most relevant sentences of the retrieved paragraphs, quoted verbatim.
+
+Sentences are scored by the question's words they share (weighted by how rare each word is among
+the candidates) plus the rank of their paragraph; no model is called, so it is fast.  The answer
+groups quotes by decision, most relevant first, and says whose words each quote is: a finding of
+the Ombudsman, or what the complainant alleged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from rag.chunk import sentence_spans
+from rag.cite import citation_for
+from rag.lexical import expand_query, stems
+from rag.models import Citation
+from rag.retrieve import Hit
+
+SPEAKER = {
+    "summary": "The decision's summary",
+    "complaint": "The complainant alleged",
+    "scope": "On what was investigated",
+    "powers": "On the Ombudsman's role",
+    "method": "On how the complaint was considered",
+    "findings": "The Ombudsman found",
+    "remedy": "The agreed remedy",
+    "decision": "The final decision",
+    "other": "The decision says",
+}
+MAX_DECISIONS = 3
+MAX_PASSAGES = 4
+WHOLE_PARAGRAPH_WORDS = 45  # quote short paragraphs whole rather than a sentence of them
+RELATIVE_FLOOR = 0.12  # passages this far below the best similarity are left out
+_LIST_MARKER = re.compile(r"^(?:[-\u2022]|\d+\.)\s+")
+# A finding paragraph often reports what someone else said; such a sentence is not a finding.
+_REPORTED = re.compile(
+    r"^(?:(?:Mr|Mrs|Miss|Ms|Dr)\.? [A-Z]\w*|The complainant|[SH]e|They)\s+(?:says?|said|states?|stated|"
+    r"complain(?:s|ed)?|told|pointed out|believes?|believed|claims?|claimed|alleges?|alleged|"
+    r"considers?|wants?|disagrees?)\b"
+)
+
+
+@dataclass
+class _Sentence:
+    hit: Hit
+    start: int
+    end: int
+    score: float = 0.0
+
+    @property
+    def text(self) -> str:
+        return self.hit.text[self.start : self.end]
+
+
+def choose_passages(hits: list[Hit]) -> list[Hit]:
+    """The hits worth quoting: near the best one's similarity, few decisions, few passages."""
+    if not hits:
+        return []
+    best = max(h.similarity for h in hits)
+    chosen, decisions = [], []
+    for hit in hits:
+        if hit.similarity < best - RELATIVE_FLOOR:
+            continue
+        if hit.ref not in decisions:
+            if len(decisions) == MAX_DECISIONS:
+                continue
+            decisions.append(hit.ref)
+        chosen.append(hit)
+        if len(chosen) == MAX_PASSAGES:
+            break
+    return chosen
+
+
+def best_quote(question: str, hit: Hit, rarity: dict[str, float]) -> str:
+    """The sentence (or two adjacent ones) of `hit` that shares most with the question."""
+    if len(hit.text.split()) <= WHOLE_PARAGRAPH_WORDS:
+        return hit.text
+    wanted = set(stems(expand_query(question)))
+    spans = [(a, b) for a, b in sentence_spans(hit.text) if len(hit.text[a:b].split()) >= 4]
+    if not spans:
+        return hit.text
+    scored = []
+    for i, (a, b) in enumerate(spans):
+        shared = wanted & set(stems(hit.text[a:b]))
+        scored.append((sum(rarity.get(s, 1.0) for s in shared) - 0.01 * i, i))
+    _, i = max(scored)
+    start, end = spans[i]
+    if len(hit.text[start:end].split()) < 12 and i + 1 < len(spans):
+        end = spans[i + 1][1]  # a very short sentence reads better with the next one
+    return _LIST_MARKER.sub("", hit.text[start:end])
+
+
+def speaker(hit: Hit, quote: str) -> str:
+    """Whose words these are, so allegations are never presented as findings."""
+    if hit.section_kind in ("findings", "other") and _REPORTED.match(quote):
+        return "The decision records what was said"
+    return SPEAKER.get(hit.section_kind, SPEAKER["other"])
+
+
+def _rarity(hits: list[Hit]) -> dict[str, float]:
+    counts = Counter(s for h in hits for s in set(stems(h.text)))
+    return {s: math.log(1 + len(hits) / c) for s, c in counts.items()}
+
+
+def decision_line(meta: dict) -> str:
+    """'Derbyshire County Council (18 011 812), 28 March 2019, Upheld'."""
+    parts = [f"{meta['council']} ({meta['ref']})"]
+    if meta.get("decision_date"):
+        day = dt.date.fromisoformat(meta["decision_date"])
+        parts.append(f"{day.day} {day:%B %Y}")
+    parts.append(meta.get("outcome") or "outcome not stated")
+    return ", ".join(parts)
+
+
+def _where(c: Citation) -> str:
+    if c.paragraph is None:
+        return ""
+    return f" (paragraph {c.paragraph}{'' if c.paragraph_exact else ', numbering inferred'})"
+
+
+def extractive_answer(question: str, hits: list[Hit]) -> tuple[str, list[Citation]]:
+    """Answer text with [n] markers, and its citations in the order the text uses them."""
+    passages = choose_passages(hits)
+    rarity = _rarity(hits)
+    weight: dict[str, float] = {}
+    for h in passages:  # a decision with several relevant passages comes first
+        weight[h.ref] = weight.get(h.ref, 0.0) + h.score
+    order = sorted(weight, key=weight.get, reverse=True)
+    lines = ["Here is what the Ombudsman said in the most relevant decisions."]
+    citations: list[Citation] = []
+    for ref in order:
+        group = [h for h in passages if h.ref == ref]
+        lines.append("")
+        lines.append(decision_line(group[0].metadata) + ":")
+        for hit in sorted(group, key=lambda h: (h.paragraph or 0)):
+            citation = citation_for(len(citations) + 1, hit, best_quote(question, hit, rarity))
+            citations.append(citation)
+            lines.append(f"- {speaker(hit, citation.quote)}{_where(citation)}: "
+                         f"\u201c{citation.quote}\u201d [{citation.n}]")
+    return "\n".join(lines), citations
