@@ -8,12 +8,22 @@ that the indexed decisions do not address it, and shown the closest decisions in
 from __future__ import annotations
 
 import re
+from collections.abc import Generator
+from dataclasses import replace
+
+from langchain_core.language_models import BaseChatModel
 
 from rag.catalog import Catalog
+from rag.cite import QuoteFilter
+from rag.errors import InputError
 from rag.extractive import decision_line, extractive_answer
 from rag.filters import Filters
 from rag.models import Answer
+from rag.llm import INSTEAD, LLMFailure, stream_llm
 from rag.retrieve import Hit, Retrieval
+
+MAX_QUESTION_CHARS = 1000
+NOT_ADDRESSED = "The indexed decisions do not address this question"
 
 # Cosine similarity (all-MiniLM-L6-v2) of the best passage below which we abstain.  Calibrated
 # with `python -m evals`: answerable questions score 0.5 and above, unanswerable ones below.
@@ -85,3 +95,45 @@ def answer_from(question: str, retrieval: Retrieval, catalog: Catalog, filters: 
         return abstain(question, hits)
     text, citations = extractive_answer(question, hits)
     return Answer(question=question, answer=text, citations=citations, retrieved=[h.id for h in hits])
+
+
+def check_question(question: str, limit: int = MAX_QUESTION_CHARS) -> str:
+    """The question stripped, or InputError for an empty or oversize one."""
+    text = (question or "").strip()
+    if not text:
+        raise InputError("the question is empty; type a question about the decisions")
+    if len(text) > limit:
+        raise InputError(f"the question is {len(text):,} characters long; the limit is {limit:,}. "
+                         "Shorten it to the point you want answered")
+    return text
+
+
+def stream_with_llm(model: BaseChatModel, question: str, hits: list[Hit], offline: Answer,
+                    deadline: float) -> Generator[str, None, Answer]:
+    """Stream the LLM's verified text; return its Answer, or `offline` with a notice if it failed
+    or nothing it quoted could be verified."""
+    checker = QuoteFilter(question, hits)
+    pieces: list[str] = []
+    try:
+        for piece in stream_llm(model, question, hits, deadline):
+            safe = checker.feed(piece)
+            if safe:
+                pieces.append(safe)
+                yield safe
+        pieces.append(checker.finish())
+        if pieces[-1]:
+            yield pieces[-1]
+    except LLMFailure as exc:
+        return replace(offline, notices=[*offline.notices, str(exc)])
+    text = "".join(pieces).strip()
+    if not checker.verified:
+        if NOT_ADDRESSED.lower() in text.lower():
+            return replace(abstain(question, hits), backend="openai")
+        notice = f"The language model's answer had no quotation that could be verified; {INSTEAD}"
+        return replace(offline, notices=[*offline.notices, notice])
+    notices = []
+    if checker.problems:
+        notices.append(f"{len(checker.problems)} quotation(s) or reference(s) from the language model "
+                       "could not be verified against the decisions and were removed.")
+    return Answer(question=question, answer=text, citations=checker.citations, backend="openai",
+                  notices=notices, retrieved=offline.retrieved)

@@ -6,16 +6,20 @@ run with nothing to embed never loads the model, and tests can pass fakes for an
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from langchain_core.embeddings import Embeddings
+from langchain_core.language_models import BaseChatModel
 
-from rag.answer import answer_from
+from rag.answer import answer_from, check_question, stream_with_llm
 from rag.catalog import Catalog
+from rag.chat import Chat
 from rag.embed import embedder_name, make_embedder
 from rag.ingest import Progress, ingest
+from rag.llm import make_chat_model
 from rag.filters import Filters
 from rag.models import Answer, IngestReport
 from rag.retrieve import Retrieval, retrieve
@@ -32,12 +36,14 @@ class Bot:
         *,
         embedder: Embeddings | None = None,
         chroma_client: Any | None = None,
+        chat_model: BaseChatModel | None = None,
     ) -> None:
         self.settings = settings if settings is not None else Settings.from_env()
         self._embedder = embedder
         self._client = chroma_client
         self._store: Store | None = None
         self._catalog: Catalog | None = None
+        self._chat_model: BaseChatModel | None = chat_model
 
     @property
     def embedder(self) -> Embeddings:
@@ -99,11 +105,36 @@ class Bot:
         return retrieve(question, store=self.store, catalog=self.catalog, embedder=self.embedder,
                         filters=filters, k=k, context=context)
 
+    @property
+    def chat_model(self) -> BaseChatModel:
+        if self._chat_model is None:
+            self._chat_model = make_chat_model(self.settings)
+        return self._chat_model
+
     def ask(self, question: str, filters: Filters | dict | None = None, context: str = "") -> Answer:
         """Answer a question from the indexed decisions, every quote verified."""
+        *_, answer = self.stream(question, filters, context)
+        return answer
+
+    def stream(self, question: str, filters: Filters | dict | None = None,
+               context: str = "") -> Iterator[str | Answer]:
+        """The answer's text in pieces as it is produced, then the final `Answer` (whose text
+        replaces what was streamed if the LLM failed and the extractive answer stands in)."""
+        question = check_question(question)
         filters = filters if isinstance(filters, Filters) else Filters.from_dict(filters)
         retrieval = self.retrieve(question, filters, context=context)
-        return answer_from(question, retrieval, self.catalog, filters)
+        offline = answer_from(question, retrieval, self.catalog, filters)
+        if self.settings.backend == "openai" and not offline.abstained:
+            answer = yield from stream_with_llm(self.chat_model, question, retrieval.hits, offline,
+                                                time.monotonic() + self.settings.llm_timeout)
+        else:
+            yield offline.answer
+            answer = offline
+        yield answer
+
+    def chat(self, filters: Filters | dict | None = None) -> "Chat":
+        """A conversation whose follow-up questions keep its filters and subject."""
+        return Chat(self, filters)
 
     def search(self, question: str, k: int = 5, where: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Dense nearest chunks for a question, as plain dicts (id, text, metadata, distance)."""

@@ -56,3 +56,110 @@ def verify(citations: Iterable[Citation], retrieved: dict[str, Hit]) -> list[Cit
         c.verified = bool(hit) and quote_in(c.quote, hit.text)
         checked.append(c)
     return checked
+
+
+_OPENERS = {"\u201c": "\u201d", '"': '"'}
+_MARKER = re.compile(r"\[(\d{1,3})\]")
+_MARKER_AFTER = re.compile(r"\s*\[(\d{1,3})\]")
+_MAYBE_MARKER = re.compile(r"\s*(?:\[\d{0,3})?")
+REMOVED = "[quotation removed: not found in the cited passage]"
+
+
+class QuoteFilter:
+    """Checks an LLM's streamed text, releasing each quotation only once it is verified.
+
+    The model cites passages by their position in its context ([n]); the user sees citations
+    numbered in the order the answer uses them.  A quotation not found verbatim in the passage it
+    cites is replaced by a note; an out-of-range [n] is dropped; a quotation with no marker is
+    kept only if it is found in some retrieved passage (and is then cited to it).
+    """
+
+    def __init__(self, question: str, hits: list[Hit]) -> None:
+        self.question = question
+        self.hits = hits
+        self.citations: list[Citation] = []
+        self.problems: list[str] = []
+        self._buffer = ""
+        self._first_for_passage: dict[int, int] = {}
+
+    def feed(self, text: str) -> str:
+        self._buffer += text
+        return self._drain(final=False)
+
+    def finish(self) -> str:
+        return self._drain(final=True)
+
+    @property
+    def verified(self) -> list[Citation]:
+        return [c for c in self.citations if c.verified]
+
+    def _passage(self, n: int) -> Hit | None:
+        return self.hits[n - 1] if 1 <= n <= len(self.hits) else None
+
+    def _cite(self, n: int, quote: str) -> str:
+        hit = self._passage(n)
+        if hit is None:
+            self.problems.append(f"[{n}] does not name a retrieved passage")
+            return REMOVED if quote else ""
+        if not quote:  # a bare marker: cite the passage's most relevant sentence, verbatim
+            if n in self._first_for_passage:
+                return f"[{self._first_for_passage[n]}]"
+            from rag.extractive import best_quote
+
+            quote = best_quote(self.question, hit, {})
+            bare = True
+        else:
+            bare = False
+        citation = citation_for(len(self.citations) + 1, hit, quote)
+        self.citations.append(citation)
+        if not citation.verified:
+            self.problems.append(f"a quotation attributed to [{n}] is not in that passage")
+            return REMOVED
+        self._first_for_passage.setdefault(n, citation.n)
+        return f"[{citation.n}]" if bare else f"\u201c{quote}\u201d [{citation.n}]"
+
+    def _unmarked(self, quote: str) -> str:
+        for n, hit in enumerate(self.hits, start=1):
+            if quote_in(quote, hit.text):
+                return self._cite(n, quote)
+        return quote  # not found anywhere: its words stay, without quotation marks
+
+    def _drain(self, final: bool) -> str:
+        out: list[str] = []
+        while self._buffer:
+            match = re.search(r"[\u201c\"\[]", self._buffer)
+            if not match:
+                out.append(self._buffer)
+                self._buffer = ""
+                break
+            out.append(self._buffer[: match.start()])
+            self._buffer = self._buffer[match.start() :]
+            if self._buffer[0] == "[":
+                marker = _MARKER.match(self._buffer)
+                if marker:
+                    out.append(self._cite(int(marker.group(1)), ""))
+                    self._buffer = self._buffer[marker.end() :]
+                elif not final and _MAYBE_MARKER.fullmatch(self._buffer):
+                    break  # wait: the marker may still be arriving
+                else:
+                    out.append("[")
+                    self._buffer = self._buffer[1:]
+                continue
+            close = self._buffer.find(_OPENERS[self._buffer[0]], 1)
+            if close < 0:
+                if not final:
+                    break
+                out.append(self._buffer[1:])  # an unclosed quotation is never shown as one
+                self._buffer = ""
+                break
+            quote, rest = self._buffer[1:close], self._buffer[close + 1 :]
+            marker = _MARKER_AFTER.match(rest)
+            if marker:
+                out.append(self._cite(int(marker.group(1)), quote))
+                self._buffer = rest[marker.end() :]
+            elif not final and _MAYBE_MARKER.fullmatch(rest):
+                break
+            else:
+                out.append(self._unmarked(quote))
+                self._buffer = rest
+        return "".join(out)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from rag.errors import SettingsError
@@ -62,6 +62,18 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("OPENAI_BASE_URL"),
         description="Base URL of an OpenAI-compatible endpoint (vLLM, llama.cpp, Ollama, Azure...).",
     )
+    backend: Literal["extractive", "openai"] = Field(
+        default="extractive",
+        description="`extractive`: offline answers quoted from the decisions. `openai`: an "
+        "OpenAI-compatible chat model answers from the retrieved passages (quotes still verified).",
+    )
+    openai_model: str = Field(default="gpt-4o-mini", description="Chat model for RAG_BACKEND=openai.")
+    llm_timeout: float = Field(
+        default=30.0, gt=0, le=600,
+        description="Seconds the LLM may take for a whole answer before the extractive answer is "
+        "shown instead.",
+    )
+    llm_retries: int = Field(default=1, ge=0, le=10, description="Retries on 429, 5xx and timeouts.")
     chunk_max_tokens: int = Field(
         default=200,
         ge=32,
@@ -82,6 +94,13 @@ class Settings(BaseSettings):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
 
+    @model_validator(mode="after")
+    def _check_backend(self) -> "Settings":
+        if self.backend == "openai" and not self.openai_api_key:
+            raise ValueError("OPENAI_API_KEY is required when RAG_BACKEND=openai "
+                             "(any non-empty value for servers that ignore it)")
+        return self
+
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
         """Build settings from the environment, turning validation errors into one named line."""
@@ -94,8 +113,10 @@ class Settings(BaseSettings):
 def _describe(exc: ValidationError) -> str:
     problems = []
     for err in exc.errors():
-        field = str(err["loc"][0]) if err["loc"] else "?"
-        problems.append(f"{env_name(field)}: {err['msg']}")
+        if not err["loc"]:  # a check across settings names its variables in the message
+            problems.append(err["msg"].removeprefix("Value error, "))
+            continue
+        problems.append(f"{env_name(str(err['loc'][0]))}: {err['msg']}")
     return "bad setting " + "; ".join(problems)
 
 

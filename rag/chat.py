@@ -1,0 +1,53 @@
+"""Conversations: follow-up questions keep the conversation's filters and its subject.
+
+With an LLM configured, a follow-up is rewritten as a standalone question (prompts/condense.md);
+offline, retrieval searches the earlier question together with the new one, so "what did they
+pay?" after a question about Lancashire still finds Lancashire.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from rag.filters import Filters
+from rag.models import Answer
+
+if TYPE_CHECKING:
+    from rag.bot import Bot
+
+HISTORY_TURNS = 3
+
+
+class Chat:
+    def __init__(self, bot: "Bot", filters: Filters | dict | None = None) -> None:
+        self.bot = bot
+        self.filters = filters if isinstance(filters, Filters) else Filters.from_dict(filters)
+        self.turns: list[tuple[str, Answer]] = []
+
+    def _standalone(self, question: str) -> tuple[str, str]:
+        """(question to answer, earlier context for retrieval)."""
+        if not self.turns:
+            return question, ""
+        earlier = [q for q, _ in self.turns[-HISTORY_TURNS:]]
+        if self.bot.settings.backend == "openai":
+            from rag.llm import condense
+
+            deadline = time.monotonic() + min(10.0, self.bot.settings.llm_timeout / 3)
+            rewritten = condense(self.bot.chat_model, earlier, question, deadline)
+            if rewritten != question:
+                return rewritten, ""
+        return question, earlier[-1]
+
+    def stream(self, question: str) -> Iterator[str | Answer]:
+        standalone, context = self._standalone(question)
+        for item in self.bot.stream(standalone, self.filters, context=context):
+            if isinstance(item, Answer):
+                item.question = question
+                self.turns.append((standalone, item))
+            yield item
+
+    def ask(self, question: str) -> Answer:
+        *_, answer = self.stream(question)
+        return answer
