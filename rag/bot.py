@@ -23,6 +23,7 @@ from rag.llm import make_chat_model
 from rag.filters import Filters
 from rag.models import Answer, IngestReport
 from rag.retrieve import Retrieval, retrieve
+from rag.sets import answer_set, is_set_question, parse_set_filters
 from rag.settings import Settings
 from rag.store import Store, drop_collections, make_chroma_client, store_location
 
@@ -122,6 +123,13 @@ class Bot:
         replaces what was streamed if the LLM failed and the extractive answer stands in)."""
         question = check_question(question)
         filters = filters if isinstance(filters, Filters) else Filters.from_dict(filters)
+        if is_set_question(question):
+            answer = answer_set(question, parse_set_filters(question, self.catalog, filters),
+                                self.catalog, self.store,
+                                lambda topic, f: self.retrieve(topic, f, k=20))
+            yield answer.answer
+            yield answer
+            return
         retrieval = self.retrieve(question, filters, context=context)
         offline = answer_from(question, retrieval, self.catalog, filters)
         if self.settings.backend == "openai" and not offline.abstained:

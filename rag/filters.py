@@ -85,4 +85,5 @@ class Filters:
 
     def describe(self) -> str:
         """Human words for notices: 'council Kent County Council, outcome Upheld'."""
-        return ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in self.to_dict().items())
+        return ", ".join("with a financial remedy" if k == "financial_remedy" else f"{k} {v}"
+                         for k, v in self.to_dict().items())
