@@ -19,6 +19,7 @@ from rag.errors import InputError
 from rag.extractive import decision_line, extractive_answer
 from rag.filters import Filters
 from rag.models import Answer
+from rag.lexical import stems
 from rag.llm import INSTEAD, LLMFailure, stream_llm
 from rag.retrieve import Hit, Retrieval
 
@@ -27,7 +28,15 @@ NOT_ADDRESSED = "The indexed decisions do not address this question"
 
 # Cosine similarity (all-MiniLM-L6-v2) of the best passage below which we abstain.  Calibrated
 # with `python -m evals`: answerable questions score 0.5 and above, unanswerable ones below.
-ABSTAIN_SIMILARITY = 0.45
+ABSTAIN_SIMILARITY = 0.48
+CLEAR_SIMILARITY = 0.6  # above this, meaning alone is enough
+MIN_COVERAGE = 0.34  # otherwise a third of the question's distinctive words must appear
+# Words in nearly every question and decision, which say nothing about whether one answers.
+DOMAIN_WORDS = frozenset(stems(
+    "ombudsman ombudsmans council councils decision decisions complaint complaints complain case "
+    "cases lgo local government social care say says said tell told happen happened make made "
+    "go goes went get got know need want like way thing things really"
+))
 _COUNCIL_NAME = re.compile(
     r"\b((?:[A-Z][a-z]+|of|and|upon|on)(?:[ -](?:[A-Z][a-z]+|of|and|upon|on))*)"
     r"(?: (?:County|Borough|City|District|Metropolitan))?(?: Borough)? Council\b"
@@ -78,8 +87,22 @@ def nothing_matches(question: str, filters: Filters | None) -> Answer:
     )
 
 
-def supported(hits: list[Hit]) -> bool:
-    return bool(hits) and max(h.similarity for h in hits) >= ABSTAIN_SIMILARITY
+def coverage(question: str, hits: list[Hit]) -> float:
+    """Share of the question's distinctive words found in the top passages (1.0 if it has none)."""
+    wanted = set(stems(question)) - DOMAIN_WORDS
+    if not wanted:
+        return 1.0
+    seen = " ".join(f"{h.metadata.get('council', '')} {h.text}" for h in hits[:5])
+    found = wanted & set(stems(seen))
+    return len(found) / len(wanted)
+
+
+def supported(question: str, hits: list[Hit]) -> bool:
+    """Close enough in meaning, and either very close or sharing some of the question's words."""
+    if not hits:
+        return False
+    best = max(h.similarity for h in hits)
+    return best >= ABSTAIN_SIMILARITY and (best >= CLEAR_SIMILARITY or coverage(question, hits) >= MIN_COVERAGE)
 
 
 def answer_from(question: str, retrieval: Retrieval, catalog: Catalog, filters: Filters | None) -> Answer:
@@ -91,7 +114,7 @@ def answer_from(question: str, retrieval: Retrieval, catalog: Catalog, filters: 
     if missing:
         return abstain(question, hits, f"No decision about {missing[0]} is in the index, so I cannot "
                        "answer this from the Ombudsman's words about it.")
-    if not supported(hits):
+    if not supported(question, hits):
         return abstain(question, hits)
     text, citations = extractive_answer(question, hits)
     return Answer(question=question, answer=text, citations=citations, retrieved=[h.id for h in hits])

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
@@ -25,6 +25,8 @@ from rag.models import Answer, IngestReport
 from rag.retrieve import Retrieval, retrieve
 from rag.sets import answer_set, is_set_question, parse_set_filters
 from rag.settings import Settings
+if TYPE_CHECKING:
+    from rag.lc_retriever import DecisionRetriever
 from rag.store import Store, drop_collections, make_chroma_client, store_location
 
 
@@ -139,6 +141,12 @@ class Bot:
             yield offline.answer
             answer = offline
         yield answer
+
+    def retriever(self, k: int = 5, filters: dict | None = None) -> "DecisionRetriever":
+        """A LangChain BaseRetriever over this bot's index."""
+        from rag.lc_retriever import DecisionRetriever
+
+        return DecisionRetriever(bot=self, k=k, filters=filters)
 
     def chat(self, filters: Filters | dict | None = None) -> "Chat":
         """A conversation whose follow-up questions keep its filters and subject."""

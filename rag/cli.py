@@ -12,9 +12,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from rag.bot import Bot
-from rag.errors import RagError
+from rag.errors import InputError, RagError
+from rag.filters import Filters
 from rag.ingest import Progress
-from rag.models import IngestReport
+from rag.models import Answer, IngestReport
 from rag.settings import Settings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -71,23 +72,48 @@ def run_ingest(args: argparse.Namespace, bot: Bot) -> int:
     return EXIT_FAILED if report.failed else EXIT_OK
 
 
+def resolve_council(name: str | None, councils: list[str]) -> str | None:
+    """A council as indexed, from an exact or unambiguous partial name ("Kent")."""
+    if not name:
+        return None
+    exact = [c for c in councils if c.lower() == name.strip().lower()]
+    partial = [c for c in councils if name.strip().lower() in c.lower()]
+    if exact or len(partial) == 1:
+        return (exact or partial)[0]
+    choices = ", ".join(partial or councils) or "none indexed"
+    raise InputError(f"--council {name!r} matches {'several' if partial else 'no'} indexed councils "
+                     f"({choices}); give the full name")
+
+
+def filters_from_args(args: argparse.Namespace, bot: Bot) -> Filters:
+    return Filters.from_dict({
+        "council": resolve_council(args.council, bot.catalog.councils()),
+        "outcome": args.outcome, "category": args.category, "subcategory": args.subcategory,
+        "since": args.since, "until": args.until, "financial_remedy": args.financial_remedy,
+    })
+
+
+def format_answer(answer: Answer) -> str:
+    """The answer for a terminal: text, then each verified citation with its link."""
+    lines = [answer.answer, ""]
+    for notice in answer.notices:
+        lines.append(f"Note: {notice}")
+    shown = [c for c in answer.citations if c.verified]
+    if shown:
+        lines.append("Sources:")
+    for c in shown:
+        lines.append(f"[{c.n}] {c.reference()} ({c.outcome or 'outcome not stated'}; {c.section})")
+        if c.url:
+            lines.append(f"    {c.url}")
+    lines.append(f"(answered by: {answer.backend})")
+    return "\n".join(lines)
+
+
 def run_ask(args: argparse.Namespace, bot: Bot) -> int:
     if bot.store.count_chunks() == 0:
         bot.ingest()
-    hits = bot.search(args.question, k=args.k)
-    if args.json:
-        print(json.dumps({"question": args.question, "passages": hits}, default=str))
-        return EXIT_OK
-    print(f"Q: {args.question}\n")
-    for n, hit in enumerate(hits, start=1):
-        meta = hit["metadata"]
-        where = f"paragraph {meta['para_first']}" if meta.get("para_first") else "summary"
-        print(f"[{n}] {meta['council']} ({meta['ref']}), {meta.get('decision_date', 'date unknown')}, "
-              f"{meta.get('outcome', 'outcome unknown')} - {meta['section']}, {where}")
-        print(f"    \u201c{hit['text']}\u201d")
-        if meta.get("url"):
-            print(f"    {meta['url']}")
-        print()
+    answer = bot.ask(args.question, filters_from_args(args, bot))
+    print(json.dumps(answer.to_dict(), ensure_ascii=False) if args.json else format_answer(answer))
     return EXIT_OK
 
 
@@ -97,8 +123,14 @@ def build_parser() -> argparse.ArgumentParser:
     add_ingest_arguments(sub.add_parser("ingest", help="load decision files into the store"))
     ask = sub.add_parser("ask", help="answer a question from the indexed decisions")
     ask.add_argument("question")
-    ask.add_argument("-k", type=int, default=3, help="passages to show")
-    ask.add_argument("--json", action="store_true")
+    ask.add_argument("--council", help="exact council name, or an unambiguous part of it")
+    ask.add_argument("--outcome", help='e.g. "Upheld", "Not upheld", "Closed after initial enquiries"')
+    ask.add_argument("--category", help="e.g. \"Children's care services\"")
+    ask.add_argument("--subcategory", help='e.g. "Child protection"')
+    ask.add_argument("--since", help="decisions on or after this date (YYYY-MM-DD)")
+    ask.add_argument("--until", help="decisions on or before this date (YYYY-MM-DD)")
+    ask.add_argument("--financial-remedy", action="store_true", help="only decisions with a payment")
+    ask.add_argument("--json", action="store_true", help="print the answer as one JSON object")
     return parser
 
 

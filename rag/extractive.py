@@ -32,9 +32,9 @@ SPEAKER = {
     "other": "The decision says",
 }
 MAX_DECISIONS = 3
-MAX_PASSAGES = 4
+MAX_PASSAGES = 5
 WHOLE_PARAGRAPH_WORDS = 45  # quote short paragraphs whole rather than a sentence of them
-RELATIVE_FLOOR = 0.12  # passages this far below the best similarity are left out
+RELATIVE_FLOOR = 0.18  # passages this far below the best similarity are left out
 _LIST_MARKER = re.compile(r"^(?:[-\u2022]|\d+\.)\s+")
 # A finding paragraph often reports what someone else said; such a sentence is not a finding.
 _REPORTED = re.compile(

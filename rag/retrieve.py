@@ -21,7 +21,7 @@ from rag.store import Store
 RRF_K = 60
 # Fusion weights, tuned on the evals: MiniLM's ranking is the more reliable of the two on the
 # users' wording; BM25 decides ties and rescues exact tokens (statutes, terms of art).
-DENSE_WEIGHT, LEXICAL_WEIGHT, CONTEXT_WEIGHT = 1.0, 0.5, 0.5
+DENSE_WEIGHT, LEXICAL_WEIGHT, CONTEXT_WEIGHT = 1.0, 0.7, 0.5
 COUNCIL_BOOST = 1.5  # a council named in the question lifts its decisions (without excluding others)
 BROAD_FILTER_SHARE = 0.3  # above this share of chunks, filter after an unfiltered search
 _REF = re.compile(r"\b\d{2}[ \-]?\d{3}[ \-]?\d{3}\b")

@@ -83,3 +83,19 @@ def minilm():
     from rag.embed import MiniLMEmbedder
 
     return MiniLMEmbedder()
+
+
+@pytest.fixture(scope="session")
+def seeded_bot(tmp_path_factory, minilm) -> Bot:
+    """The bundled decisions ingested once with the real model, shared by read-only tests."""
+    bot = Bot(Settings(store_dir=tmp_path_factory.mktemp("seeded") / "store"), embedder=minilm)
+    report = bot.ingest()
+    assert report.failed == 0 and report.decisions == len(SEED_REFS)
+    return bot
+
+
+@pytest.fixture(scope="session")
+def eval_questions() -> list[dict]:
+    import yaml
+
+    return yaml.safe_load((PROJECT / "evals" / "questions.yaml").read_text(encoding="utf-8"))
