@@ -158,5 +158,5 @@ def stream_with_llm(model: BaseChatModel, question: str, hits: list[Hit], offlin
     if checker.problems:
         notices.append(f"{len(checker.problems)} quotation(s) or reference(s) from the language model "
                        "could not be verified against the decisions and were removed.")
-    return Answer(question=question, answer=text, citations=checker.citations, backend="openai",
+    return Answer(question=question, answer=text, citations=checker.numbered(), backend="openai",
                   notices=notices, retrieved=offline.retrieved)

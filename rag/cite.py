@@ -93,6 +93,13 @@ class QuoteFilter:
     def verified(self) -> list[Citation]:
         return [c for c in self.citations if c.verified]
 
+    def numbered(self) -> list[Citation]:
+        """Verified citations in the order the text uses them, then the rejected ones."""
+        rejected = [c for c in self.citations if not c.verified]
+        for i, c in enumerate(rejected, start=len(self.verified) + 1):
+            c.n = i
+        return self.verified + rejected
+
     def _passage(self, n: int) -> Hit | None:
         return self.hits[n - 1] if 1 <= n <= len(self.hits) else None
 
@@ -110,9 +117,10 @@ class QuoteFilter:
             bare = True
         else:
             bare = False
-        citation = citation_for(len(self.citations) + 1, hit, quote)
+        citation = citation_for(len(self.verified) + 1, hit, quote)
         self.citations.append(citation)
         if not citation.verified:
+            citation.n = 0  # numbered after the verified ones, which alone appear in the text
             self.problems.append(f"a quotation attributed to [{n}] is not in that passage")
             return REMOVED
         self._first_for_passage.setdefault(n, citation.n)
@@ -139,8 +147,10 @@ class QuoteFilter:
                 if marker:
                     out.append(self._cite(int(marker.group(1)), ""))
                     self._buffer = self._buffer[marker.end() :]
-                elif not final and _MAYBE_MARKER.fullmatch(self._buffer):
-                    break  # wait: the marker may still be arriving
+                elif _MAYBE_MARKER.fullmatch(self._buffer):
+                    if final:  # a marker cut off at the very end: drop it
+                        self._buffer = ""
+                    break  # otherwise wait: the marker may still be arriving
                 else:
                     out.append("[")
                     self._buffer = self._buffer[1:]
