@@ -21,6 +21,7 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest
+	$(VENV)/bin/python -m evals
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

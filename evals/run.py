@@ -1,0 +1,137 @@
+"""Run the question set through the public `rag` API and the baseline, and score both."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from evals.baseline import Baseline, ranked_paragraphs
+from evals.metrics import (
+    answer_scores,
+    chunk_pair,
+    mean,
+    median,
+    percentile,
+    retrieval_scores,
+)
+from rag import Bot, Decision, parse_decision
+from rag.models import Answer
+
+EVALS_DIR = Path(__file__).resolve().parent
+QUESTIONS = EVALS_DIR / "questions.yaml"
+THRESHOLDS = EVALS_DIR / "thresholds.yaml"
+
+
+def load_questions(path: Path = QUESTIONS) -> list[dict]:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def load_decisions(folder: Path) -> dict[str, Decision]:
+    decisions = {}
+    for path in sorted(folder.glob("*.txt")):
+        d = parse_decision(path.read_text(encoding="utf-8"), source=str(path))
+        decisions[d.ref] = d
+    return decisions
+
+
+def retrieval_applies(q: dict) -> bool:
+    """Paragraph retrieval is scored on questions with a gold paragraph (not sets, not abstentions)."""
+    return not q.get("abstain") and q["kind"] != "set"
+
+
+def ask(bot: Bot, q: dict) -> tuple[Answer, float]:
+    """The bot's answer to the question (after its conversation history), and seconds taken."""
+    if q.get("history"):
+        chat = bot.chat(q.get("filters"))
+        for earlier in q["history"]:
+            chat.ask(earlier)
+        started = time.perf_counter()
+        return chat.ask(q["question"]), time.perf_counter() - started
+    started = time.perf_counter()
+    return bot.ask(q["question"], q.get("filters")), time.perf_counter() - started
+
+
+def _problems(q: dict, row: dict) -> list[str]:
+    out = []
+    if q.get("abstain"):
+        if not row["abstained"]:
+            out.append("should have abstained")
+    elif row["abstained"]:
+        out.append("abstained on an answerable question")
+    if row.get("recall@5") == 0.0:
+        out.append("no gold paragraph in the first five retrieved")
+    if row.get("decision_recall@3", 1.0) < 1.0:
+        out.append("gold decision not among the first three")
+    if row["fact_coverage"] is not None and row["fact_coverage"] < 1.0:
+        out.append("a key fact is missing from the answer")
+    if not all(row["quotes"]):
+        out.append("a quote is not verbatim in its paragraph")
+    if row["forbidden"]:
+        out.append(f"said what it must not: {row['forbidden']}")
+    if q["kind"] == "set" and not q.get("abstain") and not row["set_exact"]:
+        out.append("listed the wrong decisions")
+    return out
+
+
+def score_question(bot: Bot, q: dict, decisions: dict[str, Decision], baseline: Baseline | None) -> dict:
+    answer, seconds = ask(bot, q)
+    row: dict[str, Any] = {"id": q["id"], "kind": q["kind"], "question": q["question"],
+                           "seconds": seconds, "answer": answer.to_dict()}
+    row.update(answer_scores(answer, q, decisions))
+    if q["kind"] == "set":
+        row["set_exact"] = {c.ref for c in answer.citations if c.verified} == set(q["refs"])
+    if retrieval_applies(q):
+        row.update(retrieval_scores([{chunk_pair(i)} for i in answer.retrieved], q))
+        if baseline is not None:
+            ranked = ranked_paragraphs(baseline.search(q["question"]), decisions)
+            row["baseline"] = retrieval_scores(ranked, q)
+    row["problems"] = _problems(q, row)
+    return row
+
+
+def summarise(rows: list[dict], questions: list[dict]) -> dict[str, Any]:
+    by_id = {q["id"]: q for q in questions}
+    retrieval = [r for r in rows if "recall@5" in r]
+    abstain = [r for r in rows if by_id[r["id"]].get("abstain")]
+    answerable = [r for r in rows if not by_id[r["id"]].get("abstain")]
+    sets = [r for r in rows if "set_exact" in r]
+    quotes = [ok for r in rows for ok in r["quotes"]]
+    latencies = [r["seconds"] * 1000 for r in rows]
+    summary = {
+        "questions": len(rows),
+        "recall@5": mean([r["recall@5"] for r in retrieval]),
+        "mrr": mean([r["mrr"] for r in retrieval]),
+        "decision_recall@3": mean([r["decision_recall@3"] for r in retrieval]),
+        "citation_precision": mean([r["citation_precision"] for r in rows]),
+        "quote_validity": round(sum(quotes) / len(quotes), 4) if quotes else 1.0,
+        "fact_coverage": mean([r["fact_coverage"] for r in answerable]),
+        "abstention_accuracy": mean([float(r["abstained"]) for r in abstain]),
+        "false_abstentions": sum(1 for r in answerable if r["abstained"]),
+        "forbidden_violations": sum(1 for r in rows if r["forbidden"]),
+        "set_accuracy": mean([float(r["set_exact"]) for r in sets]),
+        "latency_p50_ms": round(median(latencies), 1),
+        "latency_p95_ms": round(percentile(latencies, 95), 1),
+    }
+    with_baseline = [r for r in retrieval if "baseline" in r]
+    if with_baseline:
+        summary["baseline"] = {key: mean([r["baseline"][key] for r in with_baseline])
+                               for key in ("recall@5", "mrr", "decision_recall@3")}
+        summary["recall_gain_over_baseline"] = round(summary["recall@5"] - summary["baseline"]["recall@5"], 4)
+    return summary
+
+
+def check_thresholds(summary: dict, thresholds: dict) -> list[str]:
+    """One line per figure outside its threshold."""
+    failed = []
+    for key, floor in (thresholds.get("min") or {}).items():
+        value = summary.get(key)
+        if value is None or value < floor:
+            failed.append(f"{key} = {value} is below the threshold {floor}")
+    for key, ceiling in (thresholds.get("max") or {}).items():
+        value = summary.get(key)
+        if value is None or value > ceiling:
+            failed.append(f"{key} = {value} is above the threshold {ceiling}")
+    return failed
