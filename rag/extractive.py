@@ -34,6 +34,9 @@ SPEAKER = {
 MAX_DECISIONS = 3
 MAX_PASSAGES = 5
 WHOLE_PARAGRAPH_WORDS = 45  # quote short paragraphs whole rather than a sentence of them
+WHOLE_REMEDY_WORDS = 150  # what a council agreed to do is quoted whole: every item matters
+MAX_QUOTE_WORDS = 80  # two adjacent sentences are quoted together only up to this length
+LENGTH_PENALTY = 0.04  # per content word: a second sentence must earn its place
 RELATIVE_FLOOR = 0.18  # passages this far below the best similarity are left out
 _LIST_MARKER = re.compile(r"^(?:[-\u2022]|\d+\.)\s+")
 # A finding paragraph often reports what someone else said; such a sentence is not a finding.
@@ -76,21 +79,27 @@ def choose_passages(hits: list[Hit]) -> list[Hit]:
 
 
 def best_quote(question: str, hit: Hit, rarity: dict[str, float]) -> str:
-    """The sentence (or two adjacent ones) of `hit` that shares most with the question."""
-    if len(hit.text.split()) <= WHOLE_PARAGRAPH_WORDS:
-        return hit.text
-    wanted = set(stems(expand_query(question)))
+    """The sentence, or pair of adjacent sentences, of `hit` that shares most with the question."""
+    whole = WHOLE_REMEDY_WORDS if hit.section_kind in ("remedy", "decision") else WHOLE_PARAGRAPH_WORDS
+    if len(hit.text.split()) <= whole:
+        return _LIST_MARKER.sub("", hit.text)
+    wanted = stems(expand_query(question))
+    wanted_set, wanted_pairs = set(wanted), set(zip(wanted, wanted[1:]))
     spans = [(a, b) for a, b in sentence_spans(hit.text) if len(hit.text[a:b].split()) >= 4]
     if not spans:
         return hit.text
-    scored = []
-    for i, (a, b) in enumerate(spans):
-        shared = wanted & set(stems(hit.text[a:b]))
-        scored.append((sum(rarity.get(s, 1.0) for s in shared) - 0.01 * i, i))
-    _, i = max(scored)
-    start, end = spans[i]
-    if len(hit.text[start:end].split()) < 12 and i + 1 < len(spans):
-        end = spans[i + 1][1]  # a very short sentence reads better with the next one
+    windows = [(a, b) for a, b in spans]
+    windows += [(spans[i][0], spans[i + 1][1]) for i in range(len(spans) - 1)
+                if len(hit.text[spans[i][0] : spans[i + 1][1]].split()) <= MAX_QUOTE_WORDS]
+
+    def score(window: tuple[int, int]) -> float:
+        words = stems(hit.text[window[0] : window[1]])
+        shared = wanted_set & set(words)
+        pairs = wanted_pairs & set(zip(words, words[1:]))
+        return (sum(rarity.get(w, 1.0) for w in shared) + 0.5 * len(pairs)
+                - LENGTH_PENALTY * len(words) - 0.001 * window[0])
+
+    start, end = max(windows, key=score)
     return _LIST_MARKER.sub("", hit.text[start:end])
 
 
