@@ -123,7 +123,7 @@ class Bot:
                context: str = "") -> Iterator[str | Answer]:
         """The answer's text in pieces as it is produced, then the final `Answer` (whose text
         replaces what was streamed if the LLM failed and the extractive answer stands in)."""
-        question = check_question(question)
+        question = check_question(question, self.settings.max_question_chars)
         filters = filters if isinstance(filters, Filters) else Filters.from_dict(filters)
         if is_set_question(question):
             answer = answer_set(question, parse_set_filters(question, self.catalog, filters),
@@ -148,9 +148,9 @@ class Bot:
 
         return DecisionRetriever(bot=self, k=k, filters=filters)
 
-    def chat(self, filters: Filters | dict | None = None) -> "Chat":
+    def chat(self, filters: Filters | dict | None = None, history: list[str] | None = None) -> Chat:
         """A conversation whose follow-up questions keep its filters and subject."""
-        return Chat(self, filters)
+        return Chat(self, filters, history)
 
     def search(self, question: str, k: int = 5, where: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Dense nearest chunks for a question, as plain dicts (id, text, metadata, distance)."""

@@ -21,16 +21,20 @@ HISTORY_TURNS = 3
 
 
 class Chat:
-    def __init__(self, bot: "Bot", filters: Filters | dict | None = None) -> None:
+    """A conversation.  `history` holds the earlier questions (as answered, standalone), which is
+    all a web session needs to keep to carry a conversation on."""
+
+    def __init__(self, bot: "Bot", filters: Filters | dict | None = None,
+                 history: list[str] | None = None) -> None:
         self.bot = bot
         self.filters = filters if isinstance(filters, Filters) else Filters.from_dict(filters)
-        self.turns: list[tuple[str, Answer]] = []
+        self.history: list[str] = list(history or [])
 
     def _standalone(self, question: str) -> tuple[str, str]:
         """(question to answer, earlier context for retrieval)."""
-        if not self.turns:
+        if not self.history:
             return question, ""
-        earlier = [q for q, _ in self.turns[-HISTORY_TURNS:]]
+        earlier = self.history[-HISTORY_TURNS:]
         if self.bot.settings.backend == "openai":
             from rag.llm import condense
 
@@ -45,7 +49,7 @@ class Chat:
         for item in self.bot.stream(standalone, self.filters, context=context):
             if isinstance(item, Answer):
                 item.question = question
-                self.turns.append((standalone, item))
+                self.history.append(standalone)
             yield item
 
     def ask(self, question: str) -> Answer:

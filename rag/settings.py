@@ -81,6 +81,17 @@ class Settings(BaseSettings):
         description="Largest chunk, in cl100k tokens. all-MiniLM-L6-v2 reads 256 word pieces, "
         "so the default leaves a margin.",
     )
+    max_question_chars: int = Field(
+        default=1000, ge=10, le=100_000, description="Longer questions are refused with a message."
+    )
+    host: str = Field(default="127.0.0.1", description="Address the app listens on (loopback by default).")
+    port: int = Field(default=7860, ge=1, le=65535, description="Port the app listens on.")
+    auth_username: str | None = Field(default=None, description="With RAG_AUTH_PASSWORD: require this login.")
+    auth_password: str | None = Field(default=None, description="With RAG_AUTH_USERNAME: require this login.")
+    queue_max_size: int = Field(
+        default=32, ge=1, le=10_000, description="Questions waiting beyond this get a 'busy' answer."
+    )
+    concurrency: int = Field(default=2, ge=1, le=64, description="Questions answered at once by the app.")
     max_file_bytes: int = Field(
         default=5_000_000, ge=1, description="Files larger than this are refused by ingest."
     )
@@ -93,6 +104,12 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _check_auth(self) -> "Settings":
+        if bool(self.auth_username) != bool(self.auth_password):
+            raise ValueError("RAG_AUTH_USERNAME and RAG_AUTH_PASSWORD must be set together")
+        return self
 
     @model_validator(mode="after")
     def _check_backend(self) -> "Settings":
