@@ -18,9 +18,9 @@ from rag.cite import QuoteFilter
 from rag.errors import InputError
 from rag.extractive import decision_line, extractive_answer
 from rag.filters import Filters
-from rag.models import Answer
 from rag.lexical import stems
 from rag.llm import INSTEAD, LLMFailure, stream_llm
+from rag.models import Answer
 from rag.retrieve import Hit, Retrieval
 
 MAX_QUESTION_CHARS = 1000

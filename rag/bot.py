@@ -18,13 +18,14 @@ from rag.answer import answer_from, check_question, stream_with_llm
 from rag.catalog import Catalog
 from rag.chat import Chat
 from rag.embed import embedder_name, make_embedder
+from rag.filters import Filters
 from rag.ingest import Progress, ingest
 from rag.llm import make_chat_model
-from rag.filters import Filters
 from rag.models import Answer, IngestReport
 from rag.retrieve import Retrieval, retrieve
 from rag.sets import answer_set, is_set_question, parse_set_filters
 from rag.settings import Settings
+
 if TYPE_CHECKING:
     from rag.lc_retriever import DecisionRetriever
 from rag.store import Store, drop_collections, make_chroma_client, store_location

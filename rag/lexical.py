@@ -83,10 +83,13 @@ def expand_query(text: str) -> str:
     return " ".join([text, *extra])
 
 
+TOKENIZER_VERSION = 2  # bump when `tokenize` changes, so saved indexes are rebuilt
+
+
 def fingerprint(registry: dict[str, dict], extra: str = "") -> str:
-    """Identifies the store's contents: which decisions, at which content hash."""
+    """Identifies the store's contents (which decisions, at which content hash) and the tokenizer."""
     items = sorted((ref, str(meta.get("doc_hash")), str(meta.get("chunks"))) for ref, meta in registry.items())
-    return hashlib.sha256(json.dumps([items, extra]).encode()).hexdigest()
+    return hashlib.sha256(json.dumps([items, extra, TOKENIZER_VERSION]).encode()).hexdigest()
 
 
 class LexicalIndex:

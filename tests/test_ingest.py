@@ -5,11 +5,10 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from conftest import DECISIONS_DIR, SEED_REFS, FakeEmbedder
 
 from rag import Bot, EmbedderMismatchError, Settings, chunk_decision
 from rag.store import Store
-
-from conftest import DECISIONS_DIR, SEED_REFS, FakeEmbedder
 
 
 @pytest.fixture

@@ -17,12 +17,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import DECISIONS_DIR, PROJECT, FakeEmbedder
 
 from rag import Bot, Settings, parse_decision
 from rag.sources import read_file
 from rag.store import Store
-
-from conftest import DECISIONS_DIR, PROJECT, FakeEmbedder
 
 # Stored before each bad run; must survive it untouched.
 PRE_STORED = DECISIONS_DIR / "24-003-230.txt"

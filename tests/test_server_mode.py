@@ -18,10 +18,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import DECISIONS_DIR, SEED_REFS, FakeEmbedder
 
 from rag import Bot, EmbedderMismatchError, RagError, Settings, StoreError, chunk_decision
-
-from conftest import DECISIONS_DIR, SEED_REFS, FakeEmbedder
 
 pytestmark = pytest.mark.slow
 

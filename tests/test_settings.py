@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from conftest import PROJECT
 
 from rag import Settings, SettingsError
 from rag.settings import env_name
-
-from conftest import PROJECT
 
 
 def test_settings_come_from_prefixed_variables(monkeypatch, tmp_path):
