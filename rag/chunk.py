@@ -86,8 +86,9 @@ def split_text(text: str, budget: int, count: TokenCounter = count_tokens) -> li
     return parts
 
 
-def _decision_metadata(decision: Decision, embedder: str) -> dict[str, str | int | float | bool]:
-    """Scalar metadata shared by all of a decision's chunks; None values are left out for Chroma."""
+def decision_metadata(decision: Decision) -> dict[str, str | int | float | bool]:
+    """Scalar metadata of a decision, carried by each of its chunks and by its registry record
+    so that both can be filtered alike; None values are left out for Chroma."""
     date = decision.decision_date
     meta = {
         "ref": decision.ref,
@@ -105,7 +106,6 @@ def _decision_metadata(decision: Decision, embedder: str) -> dict[str, str | int
         "numbering_exact": decision.numbering_exact,
         "has_financial_remedy": decision.has_financial_remedy,
         "financial_remedy": float(decision.financial_remedy),
-        "embedder": embedder,
     }
     return {k: v for k, v in meta.items() if v is not None}
 
@@ -131,7 +131,8 @@ def chunk_decision(
     count: TokenCounter = count_tokens,
 ) -> list[Chunk]:
     """Chunks for one decision, in reading order; none crosses a section or a paragraph."""
-    base = _decision_metadata(decision, embedder)
+    base = decision_metadata(decision)
+    base["embedder"] = embedder
     chunks = []
     for number, section, kind, heading, exact, text in _pieces(decision):
         spans = split_text(text, max_tokens, count)

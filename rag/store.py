@@ -14,6 +14,7 @@ import json
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
+from rag.chunk import decision_metadata
 from rag.errors import EmbedderMismatchError, RagError, StoreError
 from rag.models import Chunk, Decision
 from rag.settings import Settings
@@ -53,30 +54,17 @@ def make_chroma_client(settings: Settings):  # noqa: ANN201 - chromadb.ClientAPI
 
 
 def _registry_metadata(decision: Decision, chunk_count: int) -> dict[str, Any]:
-    date = decision.decision_date
-    meta = {
-        "ref": decision.ref,
-        "council": decision.council,
-        "category": decision.category,
-        "subcategory": decision.subcategory,
-        "outcome": decision.outcome,
-        "decision_date": date.isoformat() if date else None,
-        "date_int": int(date.strftime("%Y%m%d")) if date else None,
-        "url": decision.url,
-        "source": decision.source,
-        "doc_hash": decision.content_hash,
-        "summary": decision.summary,
-        "paragraphs": len(decision.paragraphs),
-        "chunks": chunk_count,
-        "numbering_exact": decision.numbering_exact,
-        "has_financial_remedy": decision.has_financial_remedy,
-        "financial_remedy": float(decision.financial_remedy),
-        "remedies": json.dumps(
-            [{"kind": r.kind, "amount": r.amount, "paragraph": r.paragraph} for r in decision.remedies]
-        ),
-        "ingested_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-    }
-    return {k: v for k, v in meta.items() if v is not None}
+    meta: dict[str, Any] = decision_metadata(decision)
+    meta.update(
+        paragraphs=len(decision.paragraphs),
+        chunks=chunk_count,
+        remedies=json.dumps([{"kind": r.kind, "amount": r.amount, "paragraph": r.paragraph}
+                             for r in decision.remedies]),
+        ingested_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    )
+    if decision.summary:
+        meta["summary"] = decision.summary
+    return meta
 
 
 def _guarded(method: Callable[..., T]) -> Callable[..., T]:
