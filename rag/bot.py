@@ -25,10 +25,10 @@ from rag.models import Answer, IngestReport
 from rag.retrieve import Retrieval, retrieve
 from rag.sets import answer_set, is_set_question, parse_set_filters
 from rag.settings import Settings
+from rag.store import Store, drop_collections, make_chroma_client, store_location
 
 if TYPE_CHECKING:
     from rag.lc_retriever import DecisionRetriever
-from rag.store import Store, drop_collections, make_chroma_client, store_location
 
 
 class Bot:
@@ -152,7 +152,3 @@ class Bot:
     def chat(self, filters: Filters | dict | None = None, history: list[str] | None = None) -> Chat:
         """A conversation whose follow-up questions keep its filters and subject."""
         return Chat(self, filters, history)
-
-    def search(self, question: str, k: int = 5, where: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        """Dense nearest chunks for a question, as plain dicts (id, text, metadata, distance)."""
-        return self.store.query(self.embedder.embed_query(question), k=k, where=where)

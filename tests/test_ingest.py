@@ -117,8 +117,8 @@ def test_real_model_ingest_finds_the_derbyshire_paragraph(tmp_path, minilm):
     bot = Bot(Settings(store_dir=tmp_path / "store"), embedder=minilm)
     report = bot.ingest()  # the bundled decisions, by default
     assert report.decisions == 5 and report.failed == 0
-    hits = bot.search("Must a council involve a non-resident parent in a single assessment?", k=5)
-    found = [(h["metadata"]["ref"], h["metadata"]["para_first"]) for h in hits]
+    hits = bot.retrieve("Must a council involve a non-resident parent in a single assessment?", k=5).hits
+    found = [(h.ref, h.paragraph) for h in hits]
     assert ("18 011 812", 25) in found
     # every stored chunk is its own nearest neighbour: vectors and documents are in step
     for chunk in bot.store.get_chunks(["18-011-812:p025:0", "19-018-981:p024:0"]):

@@ -122,7 +122,7 @@ def test_ingest_is_idempotent_and_seen_by_a_second_client(chroma_url, seeds):
     assert other.store.count_decisions() == 5 and other.store.count_chunks() == first.chunks
     assert other.store.registry() == bot.store.registry()
     question = "Did the council involve the non-resident parent in the assessment?"
-    assert [h["id"] for h in other.search(question, k=5)] == [h["id"] for h in bot.search(question, k=5)]
+    assert [h.id for h in other.retrieve(question, k=5).hits] == [h.id for h in bot.retrieve(question, k=5).hits]
     third = other.ingest()
     assert (third.unchanged, third.chunks_written) == (5, 0)
 
