@@ -87,12 +87,14 @@ def chroma_url(tmp_path_factory) -> Iterator[str]:
         yield url
 
 
-def _server_settings(url: str) -> Settings:
-    return Settings(chroma_url=url, collection=f"test-{uuid.uuid4().hex[:12]}", data_dir=DECISIONS_DIR)
+def _server_settings(url: str, cache: Path) -> Settings:
+    """Server settings; the lexical index cache goes to `cache`, never into the project."""
+    return Settings(chroma_url=url, collection=f"test-{uuid.uuid4().hex[:12]}", data_dir=DECISIONS_DIR,
+                    store_dir=cache)
 
 
-def test_ingest_is_idempotent_and_seen_by_a_second_client(chroma_url, seeds):
-    settings = _server_settings(chroma_url)
+def test_ingest_is_idempotent_and_seen_by_a_second_client(chroma_url, seeds, tmp_path):
+    settings = _server_settings(chroma_url, tmp_path)
     embedder = FakeEmbedder()
     bot = Bot(settings, embedder=embedder)
 
@@ -127,7 +129,7 @@ def test_ingest_is_idempotent_and_seen_by_a_second_client(chroma_url, seeds):
     assert (third.unchanged, third.chunks_written) == (5, 0)
 
     # Another collection on the same server is separate and empty.
-    elsewhere = Bot(_server_settings(chroma_url), embedder=FakeEmbedder())
+    elsewhere = Bot(_server_settings(chroma_url, tmp_path), embedder=FakeEmbedder())
     assert elsewhere.store.count_decisions() == 0 and elsewhere.store.count_chunks() == 0
 
     class OtherEmbedder(FakeEmbedder):
@@ -137,9 +139,9 @@ def test_ingest_is_idempotent_and_seen_by_a_second_client(chroma_url, seeds):
         Bot(settings, embedder=OtherEmbedder()).ingest()
 
 
-def test_unreachable_server_is_a_store_error_naming_the_url():
+def test_unreachable_server_is_a_store_error_naming_the_url(tmp_path):
     url = f"http://127.0.0.1:{_free_port()}"  # nothing listens there
-    bot = Bot(Settings(chroma_url=url, collection="unreachable"), embedder=FakeEmbedder())
+    bot = Bot(Settings(chroma_url=url, collection="unreachable", store_dir=tmp_path), embedder=FakeEmbedder())
 
     with pytest.raises(RagError) as caught:  # building the Bot touches nothing; first use fails
         bot.ingest()
@@ -151,7 +153,7 @@ def test_unreachable_server_is_a_store_error_naming_the_url():
 
 def test_server_that_went_away_is_a_store_error(tmp_path):
     with _chroma_server(tmp_path) as url:
-        bot = Bot(_server_settings(url), embedder=FakeEmbedder())
+        bot = Bot(_server_settings(url, tmp_path), embedder=FakeEmbedder())
         assert bot.store.count_decisions() == 0  # the store is open and working
 
     with pytest.raises(StoreError, match=url.replace(".", r"\.")):
