@@ -141,3 +141,13 @@ def test_stream_yields_text_then_the_final_answer(seeded_bot):
 def test_bad_questions_get_a_clear_error(seeded_bot, question, message):
     with pytest.raises(InputError, match=message):
         seeded_bot.ask(question)
+
+
+@pytest.mark.parametrize("question, ref, paragraphs", [
+    ("What can a council do under s.47?", "18 009 360", {11, 10}),
+    ("What does section 17 of the Children Act 1989 cover?", "18 009 360", {12, 8}),
+    ("When can a complainant ask for a stage three review panel?", "18 011 812", {14, 35}),
+])
+def test_exact_tokens_find_their_paragraphs(seeded_bot, question, ref, paragraphs):
+    hits = seeded_bot.retrieve(question, k=5).hits
+    assert any(h.ref == ref and h.paragraph in paragraphs for h in hits), [(h.ref, h.paragraph) for h in hits]
