@@ -21,12 +21,16 @@ from rag import Bot, Decision, parse_decision
 from rag.models import Answer
 
 EVALS_DIR = Path(__file__).resolve().parent
-QUESTIONS = EVALS_DIR / "questions.yaml"
+QUESTION_FILES = "questions*.yaml"
 THRESHOLDS = EVALS_DIR / "thresholds.yaml"
 
 
-def load_questions(path: Path = QUESTIONS) -> list[dict]:
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+def load_questions(folder: Path = EVALS_DIR) -> list[dict]:
+    """Every question file in `folder` (questions.yaml, questions_more.yaml...), in name order."""
+    questions: list[dict] = []
+    for path in sorted(folder.glob(QUESTION_FILES)):
+        questions += yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    return questions
 
 
 def load_decisions(folder: Path) -> dict[str, Decision]:

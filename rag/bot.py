@@ -134,7 +134,7 @@ class Bot:
             yield answer
             return
         retrieval = self.retrieve(question, filters, context=context)
-        offline = answer_from(question, retrieval, self.catalog, filters)
+        offline = answer_from(question, retrieval, self.catalog, filters, context)
         if self.settings.backend == "openai" and not offline.abstained:
             answer = yield from stream_with_llm(self.chat_model, question, retrieval.hits, offline,
                                                 time.monotonic() + self.settings.llm_timeout)

@@ -14,8 +14,10 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import math
 import re
 import shutil
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -83,7 +85,7 @@ def expand_query(text: str) -> str:
     return " ".join([text, *extra])
 
 
-TOKENIZER_VERSION = 2  # bump when `tokenize` changes, so saved indexes are rebuilt
+TOKENIZER_VERSION = 3  # bump when `tokenize` changes, so saved indexes are rebuilt
 
 
 def fingerprint(registry: dict[str, dict], extra: str = "") -> str:
@@ -95,8 +97,10 @@ def fingerprint(registry: dict[str, dict], extra: str = "") -> str:
 class LexicalIndex:
     """BM25 over chunk texts, searchable with an exact set of allowed decisions."""
 
-    def __init__(self, ids: Sequence[str], refs: Sequence[str], bm25, fp: str = "") -> None:  # noqa: ANN001
+    def __init__(self, ids: Sequence[str], refs: Sequence[str], bm25, fp: str = "",  # noqa: ANN001
+                 doc_freq: dict[str, int] | None = None) -> None:
         self.ids = list(ids)
+        self.doc_freq = doc_freq or {}
         self.refs = list(refs)
         self.fingerprint = fp
         self._bm25 = bm25
@@ -113,10 +117,17 @@ class LexicalIndex:
 
         rows = list(entries)
         bm25 = None
+        corpus = [tokenize(text) or ["_empty_"] for _, _, text in rows]
         if rows:
             bm25 = bm25s.BM25()
-            bm25.index([tokenize(text) or ["_empty_"] for _, _, text in rows], show_progress=False)
-        return cls([r[0] for r in rows], [r[1] for r in rows], bm25, fp)
+            bm25.index(corpus, show_progress=False)
+        doc_freq = Counter(t for tokens in corpus for t in set(tokens))
+        return cls([r[0] for r in rows], [r[1] for r in rows], bm25, fp, dict(doc_freq))
+
+    def rarity(self, token: str) -> float:
+        """Inverse document frequency; a word the decisions never use is the rarest of all."""
+        n = len(self.ids) or 1
+        return math.log((n + 1) / (self.doc_freq.get(token, 0) + 0.5))
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -143,7 +154,7 @@ class LexicalIndex:
         tmp.mkdir(parents=True)
         if self._bm25 is not None:
             self._bm25.save(str(tmp / "bm25"), show_progress=False)
-        meta = {"fingerprint": self.fingerprint, "ids": self.ids, "refs": self.refs}
+        meta = {"fingerprint": self.fingerprint, "ids": self.ids, "refs": self.refs, "doc_freq": self.doc_freq}
         (tmp / "chunks.json").write_text(json.dumps(meta), encoding="utf-8")
         old = folder.with_name(folder.name + ".old")
         shutil.rmtree(old, ignore_errors=True)
@@ -164,4 +175,4 @@ class LexicalIndex:
                 bm25 = bm25s.BM25.load(str(folder / "bm25"), show_progress=False, verbosity=0)
         except Exception:  # noqa: BLE001 - any damage means: rebuild from the store
             return None
-        return cls(meta["ids"], meta["refs"], bm25, meta["fingerprint"])
+        return cls(meta["ids"], meta["refs"], bm25, meta["fingerprint"], meta.get("doc_freq"))

@@ -23,6 +23,15 @@ RRF_K = 60
 # users' wording; BM25 decides ties and rescues exact tokens (statutes, terms of art).
 DENSE_WEIGHT, LEXICAL_WEIGHT, CONTEXT_WEIGHT = 1.0, 0.7, 0.5
 COUNCIL_BOOST = 1.5  # a council named in the question lifts its decisions (without excluding others)
+# What a question is after lifts the sections that say it: outcomes live in the final decision and
+# the summary; what the Ombudsman can and cannot do lives in the role-and-powers boilerplate.
+INTENT_BOOSTS = (
+    (re.compile(r"\b(outcome|upheld|uphold|result|conclu\w*|verdict|decided|decide)\b", re.I),
+     ("decision", "summary"), 1.5),
+    (re.compile(r"\bombudsman\b.*\b(can|could|will|may|power\w*|role|mean\w*|overturn\w*|look (?:at|into)|"
+                r"investigat\w*)\b|\b(can|could|will|may)\b.*\bombudsman\b", re.I),
+     ("powers",), 1.4),
+)
 BROAD_FILTER_SHARE = 0.3  # above this share of chunks, filter after an unfiltered search
 _REF = re.compile(r"\b\d{2}[ \-]?\d{3}[ \-]?\d{3}\b")
 BOILERPLATE_KINDS = ("powers",)
@@ -135,32 +144,44 @@ def retrieve(
     lexical = dict(lexical_hits)
     rankings = [[i for i, _ in _dense_ids(store, catalog, vector, allowed, candidates)],
                 [i for i, _ in lexical_hits]]
+    queries = [vector]
     if context:
-        context_vector = embedder.embed_query(f"{context} {question}")
-        rankings.append([i for i, _ in _dense_ids(store, catalog, context_vector, allowed, candidates)])
+        queries.append(embedder.embed_query(f"{context} {question}"))
+        rankings.append([i for i, _ in _dense_ids(store, catalog, queries[1], allowed, candidates)])
         rankings.append([i for i, _ in catalog.lexical.search(f"{context} {question}", candidates, allowed)])
     weights = [DENSE_WEIGHT, LEXICAL_WEIGHT, CONTEXT_WEIGHT * DENSE_WEIGHT, CONTEXT_WEIGHT * LEXICAL_WEIGHT]
     fused = _rrf(rankings, weights)
-    boosted = catalog.council_refs_in(question)
+    boosted = catalog.council_refs_in(f"{context} {question}")
     if boosted:
         for chunk_id in fused:
             if chunk_id.split(":", 1)[0].replace("-", " ") in boosted:
                 fused[chunk_id] *= COUNCIL_BOOST
     order = sorted(fused, key=fused.get, reverse=True)[: max(k * 4, 20)]
     rows = store.get_chunks(order, vectors=True)
-    q = np.asarray(vector, dtype=np.float32)
+    for pattern, kinds, factor in INTENT_BOOSTS:
+        if pattern.search(question):
+            for row in rows:
+                if row["metadata"].get("section_kind") in kinds:
+                    fused[row["id"]] *= factor
+    rows.sort(key=lambda row: fused[row["id"]], reverse=True)
     hits = []
     for row in rows:
         meta = row["metadata"]
-        v = np.asarray(row["vector"], dtype=np.float32)
         hits.append(Hit(
             id=row["id"], ref=meta["ref"], paragraph=meta.get("para_first") or None, text=row["text"],
-            metadata=meta, score=fused[row["id"]],
-            similarity=float(q @ v / ((np.linalg.norm(q) * np.linalg.norm(v)) or 1.0)),
+            metadata=meta, score=fused[row["id"]], similarity=_cosine(queries, row["vector"]),
             dense_rank=_rank(rankings[0], row["id"]), lexical_rank=_rank(rankings[1], row["id"]),
             lexical_score=lexical.get(row["id"], 0.0),
         ))
     return Retrieval(_diversify(hits, k, max_per_decision), allowed, vector)
+
+
+def _cosine(queries: list[list[float]], vector: Any) -> float:
+    """The best cosine similarity of a chunk to the question (or the question in its context)."""
+    v = np.asarray(vector, dtype=np.float32)
+    norm = float(np.linalg.norm(v)) or 1.0
+    return max(float(np.dot(np.asarray(q, dtype=np.float32), v)) / ((float(np.linalg.norm(q)) or 1.0) * norm)
+               for q in queries)
 
 
 def _rank(ranking: list[str], chunk_id: str) -> int | None:

@@ -30,8 +30,12 @@ _SET_WORDS = set(stems(
     "how many which what list show me are there find decisions decision cases case complaints "
     "complaint were was been have has about involve involving concern concerning the ombudsman "
     "council councils indexed index paid pay payment payments compensation financial remedy money "
-    "closed after initial enquiries upheld not in since from before until"
+    "closed after initial enquiries upheld not in since from before until "
+    # everyday words that say nothing about a topic
+    "ended end ending made make being family families child children parent parents people person "
+    "involved anything something any some all every did does do"
 ))
+GENERIC_SHARE = 0.08  # a word in more than this share of passages names no topic
 TOPIC_SIMILARITY = 0.35
 STRONG_SIMILARITY = 0.55
 
@@ -79,10 +83,13 @@ def _day(year: str, month: int, day: int):  # noqa: ANN202
 
 
 def topic_of(question: str, catalog: Catalog) -> str:
-    """What is left of the question once set words and council names are taken out."""
+    """What is left of the question once set words, council names and words found in most
+    passages are taken out."""
     councils = {w for c in catalog.councils() for w in stems(c)}
+    lexical = catalog.lexical
+    common = {w for w, n in lexical.doc_freq.items() if n > GENERIC_SHARE * max(1, len(lexical))}
     words = re.findall(r"[A-Za-z][A-Za-z'\u2019-]+", question)
-    kept = [w for w in words if stems(w) and stems(w)[0] not in _SET_WORDS | councils]
+    kept = [w for w in words if stems(w) and stems(w)[0] not in _SET_WORDS | councils | common]
     return " ".join(kept)
 
 

@@ -96,6 +96,6 @@ def seeded_bot(tmp_path_factory, minilm) -> Bot:
 
 @pytest.fixture(scope="session")
 def eval_questions() -> list[dict]:
-    import yaml
+    from evals.run import load_questions
 
-    return yaml.safe_load((PROJECT / "evals" / "questions.yaml").read_text(encoding="utf-8"))
+    return load_questions()
