@@ -34,6 +34,8 @@ SPEAKER = {
 MAX_DECISIONS = 3
 MAX_PASSAGES = 5
 WHOLE_PARAGRAPH_WORDS = 45  # quote short paragraphs whole rather than a sentence of them
+WHOLE_LEAD_WORDS = 90  # the best passages are quoted whole up to this length: context matters most there
+LEAD_PASSAGES = 2
 WHOLE_REMEDY_WORDS = 150  # what a council agreed to do is quoted whole: every item matters
 MAX_QUOTE_WORDS = 80  # two adjacent sentences are quoted together only up to this length
 LENGTH_PENALTY = 0.04  # per content word: a second sentence must earn its place
@@ -78,9 +80,11 @@ def choose_passages(hits: list[Hit]) -> list[Hit]:
     return chosen
 
 
-def best_quote(question: str, hit: Hit, rarity: dict[str, float]) -> str:
+def best_quote(question: str, hit: Hit, rarity: dict[str, float], lead: bool = False) -> str:
     """The sentence, or pair of adjacent sentences, of `hit` that shares most with the question."""
-    whole = WHOLE_REMEDY_WORDS if hit.section_kind in ("remedy", "decision") else WHOLE_PARAGRAPH_WORDS
+    whole = WHOLE_LEAD_WORDS if lead else WHOLE_PARAGRAPH_WORDS
+    if hit.section_kind in ("remedy", "decision"):
+        whole = WHOLE_REMEDY_WORDS
     if len(hit.text.split()) <= whole:
         return _LIST_MARKER.sub("", hit.text)
     wanted = stems(expand_query(question))
@@ -135,6 +139,7 @@ def extractive_answer(question: str, hits: list[Hit]) -> tuple[str, list[Citatio
     """Answer text with [n] markers, and its citations in the order the text uses them."""
     passages = choose_passages(hits)
     rarity = _rarity(hits)
+    leads = {h.id for h in passages[:LEAD_PASSAGES]}
     weight: dict[str, float] = {}
     for h in passages:  # a decision with several relevant passages comes first
         weight[h.ref] = weight.get(h.ref, 0.0) + h.score
@@ -146,7 +151,8 @@ def extractive_answer(question: str, hits: list[Hit]) -> tuple[str, list[Citatio
         lines.append("")
         lines.append(decision_line(group[0].metadata) + ":")
         for hit in sorted(group, key=lambda h: (h.paragraph or 0)):
-            citation = citation_for(len(citations) + 1, hit, best_quote(question, hit, rarity))
+            lead = hit.id in leads
+            citation = citation_for(len(citations) + 1, hit, best_quote(question, hit, rarity, lead))
             citations.append(citation)
             lines.append(f"- {speaker(hit, citation.quote)}{_where(citation)}: "
                          f"\u201c{citation.quote}\u201d [{citation.n}]")

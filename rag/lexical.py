@@ -75,6 +75,9 @@ SYNONYMS = {
     "data protection": "GDPR Information Commissioner",
     "gdpr": "data protection",
     "court": "proceedings legal",
+    "blank out": "redact", "black out": "redact", "cross out": "redact",
+    "sorry": "apology apologise apologised", "say sorry": "apologise",
+    "sacked": "dismissed disciplinary", "boss": "manager",
 }
 _SYNONYM_RE = re.compile(r"\b(" + "|".join(re.escape(k) for k in sorted(SYNONYMS, key=len, reverse=True)) + r")\b")
 

@@ -141,7 +141,8 @@ def answer_set(question: str, filters: Filters, catalog: Catalog, store: Store,
         if hit is None:
             lines.append(f"- {decision_line(meta)}")
             continue
-        citation = citation_for(len(citations) + 1, hit, best_quote(question if topic else "", hit, {}))
+        quote = best_quote(question, hit, {}) if topic and ref in evidence else hit.text  # a summary, whole
+        citation = citation_for(len(citations) + 1, hit, quote)
         citations.append(citation)
         lines.append(f"- {decision_line(meta)}: \u201c{citation.quote}\u201d [{citation.n}]")
     return Answer(question=question, answer="\n".join(lines), citations=citations)
