@@ -1,0 +1,38 @@
+"""The evals' own arithmetic, so that a broken metric cannot hide a regression."""
+
+from __future__ import annotations
+
+from evals.baseline import holds
+from evals.metrics import chunk_pair, decision_recall_at, retrieval_scores
+from evals.run import check_thresholds
+
+Q = {"refs": ["18 011 812"], "paragraphs": [25, 24]}
+
+
+def test_retrieval_scores():
+    ranked = [{("18 009 360", 75)}, {("18 011 812", 9)}, {("18 011 812", 25)}]
+    assert retrieval_scores(ranked, Q) == {"recall@5": 1.0, "mrr": 1 / 3, "decision_recall@3": 1.0}
+    assert retrieval_scores([{("18 009 360", 1)}] * 6 + [{("18 011 812", 25)}], Q)["recall@5"] == 0.0
+    assert decision_recall_at([{("a", 1)}, {("b", 1)}, {("c", 1)}, {("18 011 812", 1)}], Q) == 0.0
+
+
+def test_chunk_ids_map_to_paragraphs():
+    assert chunk_pair("18-011-812:p025:1") == ("18 011 812", 25)
+    assert chunk_pair("18-011-812:summary:0") == ("18 011 812", 0)
+
+
+def test_baseline_chunk_holds_a_paragraph_only_with_a_whole_sentence():
+    paragraph = ("These failures must have been upsetting to Mr C and this was an injustice. However, "
+                 "the Council has apologised.")
+    assert holds("x. These failures must have been upsetting to Mr C and this was an injustice. However", paragraph)
+    assert not holds("... this was an injustice. However, the", paragraph)
+
+
+def test_thresholds_fail_on_regression():
+    thresholds = {"min": {"recall@5": 0.9, "quote_validity": 1.0}, "max": {"false_abstentions": 0}}
+    ok = {"recall@5": 0.95, "quote_validity": 1.0, "false_abstentions": 0}
+    assert check_thresholds(ok, thresholds) == []
+    bad = {"recall@5": 0.85, "quote_validity": 1.0, "false_abstentions": 2}
+    failed = check_thresholds(bad, thresholds)
+    assert len(failed) == 2 and "recall@5" in failed[0] and "false_abstentions" in failed[1]
+    assert check_thresholds({}, thresholds)  # a missing figure fails too
