@@ -73,7 +73,10 @@ class OpenAIStub:
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
                 stub.requests.append(body)
-                stub._serve(self, body, stub._next())
+                if self.path.endswith("/embeddings"):
+                    stub._embed(self, body)
+                else:
+                    stub._serve(self, body, stub._next())
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
@@ -114,17 +117,32 @@ class OpenAIStub:
             else:
                 self._complete(handler, model, text)
 
-    def _complete(self, handler: BaseHTTPRequestHandler, model: str, text: str) -> None:
-        payload = json.dumps({
-            "id": "chatcmpl-stub", "object": "chat.completion", "created": int(time.time()), "model": model,
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-        }).encode()
+    def _embed(self, handler: BaseHTTPRequestHandler, body: dict) -> None:
+        """Deterministic 8-dimensional vectors from the words of each input."""
+        inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
+        data = []
+        for i, text in enumerate(inputs):
+            vector = [0.0] * 8
+            for word in str(text).lower().split():
+                vector[sum(map(ord, word)) % 8] += 1.0
+            data.append({"object": "embedding", "index": i, "embedding": vector})
+        self._json(handler, {"object": "list", "data": data, "model": body.get("model", "stub"),
+                             "usage": {"prompt_tokens": 1, "total_tokens": 1}})
+
+    def _json(self, handler: BaseHTTPRequestHandler, obj: dict) -> None:
+        payload = json.dumps(obj).encode()
         handler.send_response(200)
         handler.send_header("Content-Type", "application/json")
         handler.send_header("Content-Length", str(len(payload)))
         handler.end_headers()
         handler.wfile.write(payload)
+
+    def _complete(self, handler: BaseHTTPRequestHandler, model: str, text: str) -> None:
+        self._json(handler, {
+            "id": "chatcmpl-stub", "object": "chat.completion", "created": int(time.time()), "model": model,
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+        })
 
     def _stream(self, handler: BaseHTTPRequestHandler, model: str, text: str, cut_after: int | None) -> None:
         handler.send_response(200)

@@ -161,3 +161,18 @@ def test_follow_up_is_rewritten_by_the_model(seeded_bot, stub):
     assert second.question == "Did they say sorry?"
     assert chat.history[-1].startswith("Did Derbyshire County Council apologise")
     assert second.backend == "openai" and second.citations[0].ref == "18 011 812"
+
+
+def test_openai_embeddings_build_their_own_collection(tmp_path, stub):
+    settings = Settings(store_dir=tmp_path / "store", embedder="openai", openai_api_key="test-key",
+                        openai_base_url=stub.base_url, openai_embedding_model="stub-embed")
+    bot = Bot(settings)
+    report = bot.ingest()
+    assert report.decisions == 5 and report.failed == 0
+    assert bot.store.embedder == "openai:stub-embed"
+    assert any(r.get("model") == "stub-embed" and "input" in r for r in stub.requests)
+    assert bot.retrieve("stage three review", {"council": "Derbyshire County Council"}).hits
+    from rag import EmbedderMismatchError
+
+    with pytest.raises(EmbedderMismatchError, match="rebuild"):
+        Bot(Settings(store_dir=tmp_path / "store")).ingest()
