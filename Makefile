@@ -1,12 +1,13 @@
 # Two entry points for a fresh machine; both build .venv first.
-#   make run   - ingest the bundled decisions and answer an example question
-#   make test  - run the test suite
+#   make run   - ingest the bundled decisions and serve the chat app on http://127.0.0.1:7860
+#   make test  - run the test suite and the evals
+#   make ask   - ingest and answer one example question on the command line
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 STAMP := $(VENV)/.installed-stamp
 QUESTION ?= Must a council involve a non-resident parent in a single assessment?
 
-.PHONY: run test venv clean
+.PHONY: run ask test venv clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +17,10 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 run: $(STAMP)
+	$(VENV)/bin/python ingest.py
+	$(VENV)/bin/python app.py
+
+ask: $(STAMP)
 	$(VENV)/bin/python ingest.py
 	$(VENV)/bin/python -m rag ask "$(QUESTION)"
 

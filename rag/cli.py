@@ -31,7 +31,7 @@ def add_ingest_arguments(parser: argparse.ArgumentParser) -> None:
                         help="drop the collections first (needed after changing RAG_EMBEDDER)")
 
 
-def _progress_bar(json_output: bool) -> Callable[[int], Progress] | None:
+def progress_bar(json_output: bool) -> Callable[[int], Progress] | None:
     """A tqdm bar on stderr that appears only on long runs in a terminal."""
     if json_output:
         return None
@@ -62,7 +62,7 @@ def format_report(report: IngestReport) -> str:
 def run_ingest(args: argparse.Namespace, bot: Bot) -> int:
     if args.rebuild:
         bot.rebuild()
-    report = bot.ingest(args.paths or None, prune=args.prune, progress=_progress_bar(args.json))
+    report = bot.ingest(args.paths or None, prune=args.prune, progress=progress_bar(args.json))
     for name, reason in report.failures:
         print(f"error: {name}: {reason}", file=sys.stderr)
     if args.json:

@@ -99,3 +99,51 @@ def eval_questions() -> list[dict]:
     from evals.run import load_questions
 
     return load_questions()
+
+
+PLANTED_REF = "99 999 999"
+PLANTED_SCRIPT = '<script>window.pwned=1</script>'
+PLANTED_IMG = '<img src=x onerror="window.pwned=2">'
+
+
+def planted_decision(seed_text: str) -> str:
+    """A copy of 18 011 812 under another council and reference, with HTML in one paragraph."""
+    text = seed_text.replace("Derbyshire County Council (18 011 812)", f"Testshire County Council ({PLANTED_REF})")
+    return text.replace(
+        "The Council also invited Mr C to comment on the incident.",
+        f"The Council also invited Mr C to comment on the trampoline incident {PLANTED_SCRIPT} {PLANTED_IMG}.",
+    )
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory, minilm, seed_texts):
+    """The app on a free loopback port over the seeds plus a planted hostile decision."""
+    import os
+
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    from rag.ui import ChatApp
+
+    folder = tmp_path_factory.mktemp("app-data")
+    for ref, text in seed_texts.items():
+        (folder / f"{ref.replace(' ', '-')}.txt").write_text(text, encoding="utf-8")
+    (folder / "99-999-999.txt").write_text(planted_decision(seed_texts["18 011 812"]), encoding="utf-8")
+    port = free_port()
+    settings = Settings(store_dir=tmp_path_factory.mktemp("app-store") / "store", data_dir=folder, port=port)
+    bot = Bot(settings, embedder=minilm)
+    assert bot.ingest().failed == 0
+    app = ChatApp(bot, settings)
+    app.launch(prevent_thread_lock=True)
+    try:
+        yield app, f"http://127.0.0.1:{port}"
+    finally:
+        import gradio as gr
+
+        gr.close_all()

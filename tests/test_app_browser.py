@@ -1,0 +1,76 @@
+"""The chat in a real browser: Debian's headless Chromium driven by Playwright.
+
+Asks a seed question and checks that the citation, with its verbatim quote, paragraph number and
+link, is on the page; also that a decision carrying HTML never runs it.  Saves a screenshot to
+test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--no-first-run", "--disable-sync"]
+
+pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed")
+
+
+@pytest.fixture(scope="module")
+def page(app_server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1400})
+            page.goto(app_server[1], wait_until="domcontentloaded")
+            page.wait_for_selector("#question textarea", timeout=30_000)
+            yield page
+        finally:
+            browser.close()
+
+
+def _ask(page, question: str) -> None:
+    page.fill("#question textarea", question)
+    page.click("#ask-button")
+    page.wait_for_selector("#citations .citation, #citations .notice", timeout=60_000)
+
+
+def test_answer_shows_verified_quote_paragraph_and_link(page):
+    _ask(page, "Must a council involve a non-resident parent in a single assessment?")
+    citations = page.locator("#citations")
+    text = citations.inner_text()
+    assert "contact those with parental responsibility" in text
+    assert "paragraph 25" in text and "Derbyshire County Council" in text and "18 011 812" in text
+    assert "Upheld" in text and "28 March 2019" in text
+    link = citations.locator('a[href="https://www.lgo.org.uk/decisions/children-s-care-services/other/18-011-812"]')
+    assert link.count() >= 1
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "app.png"), full_page=True)
+
+
+def test_first_citation_opens_with_its_neighbours_and_a_letter_reference(page):
+    page.wait_for_selector("#paragraph-context .para.cited", timeout=20_000)
+    context = page.locator("#paragraph-context").inner_text()
+    assert "Derbyshire County Council (18 011 812)" in context
+    assert page.locator("#paragraph-context .para").count() == 3  # the cited one and its neighbours
+    box = page.locator("#citation-reference textarea, #citation-reference input").first
+    assert box.input_value().startswith("Derbyshire County Council (18 011 812), 28 March 2019, paragraph ")
+
+
+def test_html_in_a_decision_is_shown_not_run(page):
+    _ask(page, "What did Testshire County Council invite Mr C to do about the trampoline incident?")
+    page.wait_for_timeout(500)
+    assert page.evaluate("window.pwned") is None
+    assert "<script>window.pwned=1</script>" in page.locator("#citations").inner_text()
+    # the cited paragraph panel follows the new answer (not the previous one)
+    page.wait_for_function("document.querySelector('#paragraph-context').innerText.includes('99 999 999')",
+                           timeout=20_000)
+    assert page.evaluate("window.pwned") is None
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "app-planted.png"), full_page=True)
