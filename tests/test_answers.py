@@ -56,7 +56,9 @@ def test_at_least_fifteen_questions_cite_the_right_paragraph(seeded_bot, seeds, 
         if answer.abstained or not (_cited(answer) & gold):
             misses.append(q["id"])
         _assert_quotes_verbatim(answer, seeds)
-    assert not misses, f"wrong or missing citation for {misses}"
+    right = len(questions) - len(misses)
+    # The evals hold the exact figures to their thresholds; here: at least 15, and nearly all.
+    assert right >= 15 and right >= 0.85 * len(questions), f"wrong or missing citation for {misses}"
 
 
 @pytest.mark.parametrize("question", [
