@@ -176,3 +176,18 @@ def test_openai_embeddings_build_their_own_collection(tmp_path, stub):
 
     with pytest.raises(EmbedderMismatchError, match="rebuild"):
         Bot(Settings(store_dir=tmp_path / "store")).ingest()
+
+
+def test_evals_faithfulness_judge_reads_the_verdict(seeded_bot, stub):
+    from evals.judge import judge
+
+    bot = _bot(seeded_bot, stub.base_url)
+    stub.script(Reply(good_answer))
+    row = {"answer": bot.ask(QUESTION).to_dict()}
+    stub.script(Reply("FAITHFUL: every statement is quoted from passage 1"))
+    assert judge(bot, row) is True
+    assert "Answer:" in stub.requests[-1]["messages"][-1]["content"]
+    stub.script(Reply("UNFAITHFUL: the second sentence is not in the passages"))
+    assert judge(bot, row) is False
+    stub.script(Status(500))
+    assert judge(bot, row) is None
