@@ -16,7 +16,7 @@ import gradio as gr
 from rag.bot import Bot
 from rag.errors import RagError
 from rag.filters import Filters
-from rag.models import Answer
+from rag.models import Answer, Citation
 from rag.parse import parse_decision
 from rag.settings import Settings
 from rag.ui_render import (
@@ -117,9 +117,8 @@ class ChatApp:
         if not text:
             return "<p>The decision is no longer in the index.</p>", ""
         decision = parse_decision(text)
-        from rag.models import Citation
-
-        reference = Citation(**{k: citation[k] for k in Citation.__dataclass_fields__ if k in citation}).reference()
+        fields = {k: citation[k] for k in Citation.__dataclass_fields__ if k in citation}
+        reference = Citation(**fields).reference()
         return paragraph_context(decision, citation["paragraph"]), reference
 
     # -- decisions tab ---------------------------------------------------------------------------
@@ -149,7 +148,10 @@ class ChatApp:
     # -- layout ----------------------------------------------------------------------------------
     def _filter_controls(self) -> list[Any]:
         meta = list(self.bot.catalog.decisions.values())
-        values = lambda key: [ANY] + sorted({m[key] for m in meta if m.get(key)})  # noqa: E731
+
+        def values(key: str) -> list[str]:  # the choices come from the index itself
+            return [ANY] + sorted({m[key] for m in meta if m.get(key)})
+
         return [
             gr.Dropdown(values("council"), value=ANY, label="Council"),
             gr.Dropdown(values("outcome"), value=ANY, label="Outcome"),
