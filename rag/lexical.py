@@ -78,6 +78,8 @@ SYNONYMS = {
     "blank out": "redact", "black out": "redact", "cross out": "redact",
     "sorry": "apology apologise apologised", "say sorry": "apologise",
     "sacked": "dismissed disciplinary", "boss": "manager",
+    "find out": "aware informed told", "found out": "aware informed told",
+    "overturn": "question right wrong disagree", "outcome": "decided decision uphold upheld",
 }
 _SYNONYM_RE = re.compile(r"\b(" + "|".join(re.escape(k) for k in sorted(SYNONYMS, key=len, reverse=True)) + r")\b")
 

@@ -23,10 +23,11 @@ RRF_K = 60
 # users' wording; BM25 decides ties and rescues exact tokens (statutes, terms of art).
 DENSE_WEIGHT, LEXICAL_WEIGHT, CONTEXT_WEIGHT = 1.0, 0.7, 0.5
 COUNCIL_BOOST = 1.5  # a council named in the question lifts its decisions (without excluding others)
+OUTCOME_DECISIONS = 2
 # What a question is after lifts the sections that say it: outcomes live in the final decision and
 # the summary; what the Ombudsman can and cannot do lives in the role-and-powers boilerplate.
 INTENT_BOOSTS = (
-    (re.compile(r"\b(outcome|upheld|uphold|result|conclu\w*|verdict|decided|decide)\b", re.I),
+    (re.compile(r"\b(outcome|upheld|uphold|verdict)\b|\bresult of\b|\bombudsman (decide|conclude)", re.I),
      ("decision", "summary"), 1.5),
     (re.compile(r"\bombudsman\b.*\b(can|could|will|may|power\w*|role|mean\w*|overturn\w*|look (?:at|into)|"
                 r"investigat\w*)\b|\b(can|could|will|may)\b.*\bombudsman\b", re.I),
@@ -35,7 +36,7 @@ INTENT_BOOSTS = (
 BROAD_FILTER_SHARE = 0.3  # above this share of chunks, filter after an unfiltered search
 _REF = re.compile(r"\b\d{2}[ \-]?\d{3}[ \-]?\d{3}\b")
 BOILERPLATE_KINDS = ("powers",)
-MAX_BOILERPLATE = 1
+MAX_BOILERPLATE = 1  # distinct role-and-powers passages kept; near-copies of one are dropped
 
 
 @dataclass
@@ -157,12 +158,21 @@ def retrieve(
             if chunk_id.split(":", 1)[0].replace("-", " ") in boosted:
                 fused[chunk_id] *= COUNCIL_BOOST
     order = sorted(fused, key=fused.get, reverse=True)[: max(k * 4, 20)]
+    boosts = [(kinds, factor) for pattern, kinds, factor in INTENT_BOOSTS if pattern.search(question)]
+    if any("decision" in kinds for kinds, _ in boosts):
+        # an outcome question: bring in the final decisions and summaries of the leading decisions
+        leaders = list(dict.fromkeys(i.split(":", 1)[0] for i in order))[:OUTCOME_DECISIONS]
+        for ref_key in leaders:
+            best = max(fused[i] for i in order if i.startswith(ref_key + ":"))
+            extra = store.section_ids(ref_key.replace("-", " "), "decision") + [f"{ref_key}:summary:0"]
+            for chunk_id in extra:  # as strong as the decision's best passage, before the boost
+                fused[chunk_id] = max(fused.get(chunk_id, 0.0), best)
+            order += [i for i in extra if i not in order]
     rows = store.get_chunks(order, vectors=True)
-    for pattern, kinds, factor in INTENT_BOOSTS:
-        if pattern.search(question):
-            for row in rows:
-                if row["metadata"].get("section_kind") in kinds:
-                    fused[row["id"]] *= factor
+    for kinds, factor in boosts:
+        for row in rows:
+            if row["metadata"].get("section_kind") in kinds:
+                fused[row["id"]] *= factor
     rows.sort(key=lambda row: fused[row["id"]], reverse=True)
     hits = []
     for row in rows:
