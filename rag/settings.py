@@ -43,9 +43,10 @@ class Settings(BaseSettings):
         pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9]$",
         description="Name of the Chroma collection of chunks (3-200 characters).",
     )
-    embedder: Literal["minilm", "openai"] = Field(
+    embedder: Literal["minilm", "minilm-torch", "openai"] = Field(
         default="minilm",
-        description="`minilm`: all-MiniLM-L6-v2 from the packaged weights, on the CPU. "
+        description="`minilm`: all-MiniLM-L6-v2 from the packaged weights as int8 ONNX, on the CPU. "
+        "`minilm-torch`: the same model in float32 through PyTorch (slower). "
         "`openai`: an OpenAI-compatible embeddings endpoint.",
     )
     embed_batch_size: int = Field(default=64, ge=1, le=4096, description="Texts per embedding call.")

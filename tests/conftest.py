@@ -79,10 +79,10 @@ def fake_bot(settings, fake_embedder) -> Bot:
 
 @pytest.fixture(scope="session")
 def minilm():
-    """The real packaged all-MiniLM-L6-v2, loaded once per test session."""
-    from rag.embed import MiniLMEmbedder
+    """The real packaged all-MiniLM-L6-v2 (the default int8 ONNX build), loaded once per test session."""
+    from rag.embed import OnnxMiniLMEmbedder
 
-    return MiniLMEmbedder()
+    return OnnxMiniLMEmbedder()
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ import pytest
 
 from rag import chunk_decision
 from rag.chunk import count_tokens, split_text
+from rag.embed import MAX_WORD_PIECES
 
 REQUIRED_META = {
     "ref", "council", "section", "section_kind", "para_first", "para_last", "paragraph_exact",
@@ -66,8 +67,8 @@ def test_long_paragraphs_split_at_sentence_boundaries(seeds):
 def test_default_chunks_fit_the_embedder(seeds, minilm):
     """all-MiniLM-L6-v2 reads 256 word pieces; the default token budget must stay under that."""
     chunks = [c for cs in _all_chunks(seeds).values() for c in cs]
-    longest = max(len(minilm.tokenizer(c.text)["input_ids"]) for c in chunks)
-    assert longest <= minilm.max_word_pieces
+    longest = max(minilm.word_pieces(c.text) for c in chunks)
+    assert longest <= MAX_WORD_PIECES
 
 
 def test_ids_are_stable_and_unique(seeds):
