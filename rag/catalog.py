@@ -14,6 +14,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from rag.dense import DenseIndex
 from rag.filters import Filters
 from rag.lexical import LexicalIndex, fingerprint
 from rag.store import Store
@@ -21,6 +22,11 @@ from rag.store import Store
 RECHECK_SECONDS = 5.0
 _REF = re.compile(r"\b(\d{2})[ \-]?(\d{3})[ \-]?(\d{3})\b")
 _GENERIC = frozenset("county council borough city district metropolitan london royal of the and".split())
+
+
+def _current(index: Any, fp: str) -> Any:
+    """The index if it matches the store's fingerprint, else None (to be rebuilt)."""
+    return index if index is not None and index.fingerprint == fp else None
 
 
 def lexical_text(meta: dict[str, Any], text: str) -> str:
@@ -31,36 +37,50 @@ def lexical_text(meta: dict[str, Any], text: str) -> str:
 
 
 class Catalog:
-    """A cached view of the store's decisions and the BM25 index beside it."""
+    """A cached view of the store's decisions and the two search indexes beside it."""
 
-    def __init__(self, store: Store, lexical_dir: Path, recheck_seconds: float = RECHECK_SECONDS) -> None:
+    def __init__(self, store: Store, lexical_dir: Path, dense_dir: Path | None = None,
+                 recheck_seconds: float = RECHECK_SECONDS) -> None:
         self.store = store
         self.lexical_dir = lexical_dir
+        self.dense_dir = dense_dir or lexical_dir.parent.parent / "dense" / lexical_dir.name
         self.recheck_seconds = recheck_seconds
         self._decisions: dict[str, dict[str, Any]] = {}
         self._lexical: LexicalIndex | None = None
+        self._dense: DenseIndex | None = None
         self._checked = float("-inf")
 
     def refresh(self, force: bool = False) -> None:
-        """Reload the registry, and rebuild the lexical index if the store changed under it."""
+        """Reload the registry, and rebuild the indexes if the store changed under them."""
         if not force and time.monotonic() - self._checked < self.recheck_seconds:
             return
         self._decisions = self.store.registry()
         fp = fingerprint(self._decisions, self.store.embedder)
         if self._lexical is None or self._lexical.fingerprint != fp:
-            index = LexicalIndex.load(self.lexical_dir)
-            if index is None or index.fingerprint != fp:
-                index = LexicalIndex.build(
-                    ((c["id"], c["metadata"]["ref"], lexical_text(c["metadata"], c["text"]))
-                     for c in self.store.iter_chunks()),
-                    fp,
-                )
-                try:
-                    index.save(self.lexical_dir)
-                except OSError:
-                    pass  # a read-only store still answers; the index lives in memory
-            self._lexical = index
+            self._lexical = _current(LexicalIndex.load(self.lexical_dir), fp)
+        if self._dense is None or self._dense.fingerprint != fp:
+            self._dense = _current(DenseIndex.load(self.dense_dir), fp)
+        if self._lexical is None or self._dense is None:
+            self._rebuild(fp)
         self._checked = time.monotonic()
+
+    def _rebuild(self, fp: str) -> None:
+        """One pass over the store's chunks builds whichever index is missing or stale."""
+        need_dense = self._dense is None
+        rows = list(self.store.iter_chunks(vectors=need_dense))
+        built: list[tuple[Any, Path]] = []
+        if self._lexical is None:
+            self._lexical = LexicalIndex.build(
+                ((c["id"], c["metadata"]["ref"], lexical_text(c["metadata"], c["text"])) for c in rows), fp)
+            built.append((self._lexical, self.lexical_dir))
+        if need_dense:
+            self._dense = DenseIndex.build(((c["id"], c["metadata"]["ref"], c["vector"]) for c in rows), fp)
+            built.append((self._dense, self.dense_dir))
+        for index, folder in built:
+            try:
+                index.save(folder)
+            except OSError:
+                pass  # a read-only store still answers; the index lives in memory
 
     @property
     def decisions(self) -> dict[str, dict[str, Any]]:
@@ -73,16 +93,17 @@ class Catalog:
         assert self._lexical is not None
         return self._lexical
 
+    @property
+    def dense(self) -> DenseIndex:
+        self.refresh()
+        assert self._dense is not None
+        return self._dense
+
     def matching(self, filters: Filters | None) -> set[str] | None:
         """References of the decisions the filters allow; None when nothing is filtered."""
         if filters is None or not filters.active:
             return None
         return {ref for ref, meta in self.decisions.items() if filters.matches(meta)}
-
-    def chunk_share(self, refs: set[str]) -> float:
-        """The share of all chunks that belong to `refs` (to choose how to run a filtered search)."""
-        total = sum(int(m.get("chunks", 0)) for m in self.decisions.values()) or 1
-        return sum(int(self.decisions[r].get("chunks", 0)) for r in refs if r in self.decisions) / total
 
     def refs_in(self, text: str) -> set[str]:
         """Indexed decisions whose case reference the text mentions, in any spelling."""

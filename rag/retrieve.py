@@ -33,7 +33,6 @@ INTENT_BOOSTS = (
                 r"investigat\w*)\b|\b(can|could|will|may)\b.*\bombudsman\b", re.I),
      ("powers",), 1.4),
 )
-BROAD_FILTER_SHARE = 0.3  # above this share of chunks, filter after an unfiltered search
 _REF = re.compile(r"\b\d{2}[ \-]?\d{3}[ \-]?\d{3}\b")
 BOILERPLATE_KINDS = ("powers",)
 MAX_BOILERPLATE = 1  # distinct role-and-powers passages kept; near-copies of one are dropped
@@ -69,20 +68,9 @@ class Retrieval:
     query_vector: list[float] | None = None
 
 
-def _dense_ids(store: Store, catalog: Catalog, vector: list[float], allowed: set[str] | None,
-               n: int) -> list[tuple[str, float]]:
-    """(id, distance) nearest first, restricted to `allowed` decisions."""
-    if allowed is None:
-        return [(h["id"], h["distance"]) for h in store.query(vector, k=n)]
-    share = catalog.chunk_share(allowed)
-    if share >= BROAD_FILTER_SHARE:
-        # Chroma's broad `where` filters are slow; a wider unfiltered search then filtering is not.
-        rows = store.query(vector, k=int(n / share * 1.5) + 1)
-        kept = [(h["id"], h["distance"]) for h in rows if h["metadata"]["ref"] in allowed]
-        if len(kept) >= min(n, len(rows)):
-            return kept[:n]
-    where = {"ref": next(iter(allowed))} if len(allowed) == 1 else {"ref": {"$in": sorted(allowed)}}
-    return [(h["id"], h["distance"]) for h in store.query(vector, k=n, where=where)]
+def _dense_ids(catalog: Catalog, vector: list[float], allowed: set[str] | None, n: int) -> list[str]:
+    """Chunk ids nearest first, restricted exactly to `allowed` decisions (see rag/dense.py)."""
+    return [chunk_id for chunk_id, _ in catalog.dense.search(vector, n, allowed)]
 
 
 def _rrf(rankings: list[list[str]], weights: list[float]) -> dict[str, float]:
@@ -143,12 +131,12 @@ def retrieve(
     vector = embedder.embed_query(_REF.sub(" ", question) if named else question)
     lexical_hits = catalog.lexical.search(question, candidates, allowed)
     lexical = dict(lexical_hits)
-    rankings = [[i for i, _ in _dense_ids(store, catalog, vector, allowed, candidates)],
+    rankings = [_dense_ids(catalog, vector, allowed, candidates),
                 [i for i, _ in lexical_hits]]
     queries = [vector]
     if context:
         queries.append(embedder.embed_query(f"{context} {question}"))
-        rankings.append([i for i, _ in _dense_ids(store, catalog, queries[1], allowed, candidates)])
+        rankings.append(_dense_ids(catalog, queries[1], allowed, candidates))
         rankings.append([i for i, _ in catalog.lexical.search(f"{context} {question}", candidates, allowed)])
     weights = [DENSE_WEIGHT, LEXICAL_WEIGHT, CONTEXT_WEIGHT * DENSE_WEIGHT, CONTEXT_WEIGHT * LEXICAL_WEIGHT]
     fused = _rrf(rankings, weights)
@@ -168,7 +156,7 @@ def retrieve(
             for chunk_id in extra:  # as strong as the decision's best passage, before the boost
                 fused[chunk_id] = max(fused.get(chunk_id, 0.0), best)
             order += [i for i in extra if i not in order]
-    rows = store.get_chunks(order, vectors=True)
+    rows = store.get_chunks(order)
     for kinds, factor in boosts:
         for row in rows:
             if row["metadata"].get("section_kind") in kinds:
@@ -179,7 +167,7 @@ def retrieve(
         meta = row["metadata"]
         hits.append(Hit(
             id=row["id"], ref=meta["ref"], paragraph=meta.get("para_first") or None, text=row["text"],
-            metadata=meta, score=fused[row["id"]], similarity=_cosine(queries, row["vector"]),
+            metadata=meta, score=fused[row["id"]], similarity=_cosine(queries, catalog.dense.vector(row["id"])),
             dense_rank=_rank(rankings[0], row["id"]), lexical_rank=_rank(rankings[1], row["id"]),
             lexical_score=lexical.get(row["id"], 0.0),
         ))
@@ -188,6 +176,8 @@ def retrieve(
 
 def _cosine(queries: list[list[float]], vector: Any) -> float:
     """The best cosine similarity of a chunk to the question (or the question in its context)."""
+    if vector is None:
+        return 0.0
     v = np.asarray(vector, dtype=np.float32)
     norm = float(np.linalg.norm(v)) or 1.0
     return max(float(np.dot(np.asarray(q, dtype=np.float32), v)) / ((float(np.linalg.norm(q)) or 1.0) * norm)

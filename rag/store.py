@@ -158,13 +158,17 @@ class Store:
         return [found[i] for i in ids if i in found]
 
     @_guarded
-    def iter_chunks(self, page: int = 5000) -> Iterator[dict[str, Any]]:
-        """Every chunk's id, text and metadata, a page at a time (for rebuilding derived indexes)."""
+    def iter_chunks(self, page: int = 5000, vectors: bool = False) -> Iterator[dict[str, Any]]:
+        """Every chunk's id, text and metadata (and vector), a page at a time, for the derived indexes."""
+        include = ["documents", "metadatas"] + (["embeddings"] if vectors else [])
         offset = 0
         while True:
-            got = self._chunks.get(include=["documents", "metadatas"], limit=page, offset=offset)
-            for i, d, m in zip(got["ids"], got["documents"], got["metadatas"]):
-                yield {"id": i, "text": d, "metadata": m}
+            got = self._chunks.get(include=include, limit=page, offset=offset)
+            for n, chunk_id in enumerate(got["ids"]):
+                row = {"id": chunk_id, "text": got["documents"][n], "metadata": got["metadatas"][n]}
+                if vectors:
+                    row["vector"] = got["embeddings"][n]
+                yield row
             if len(got["ids"]) < page:
                 return
             offset += page

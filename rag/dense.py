@@ -1,0 +1,116 @@
+"""The dense index held in memory: every chunk's vector in one matrix, searched exactly.
+
+Chroma stays the store of record, but its filtered queries are slow when a filter is broad (a
+`where` that matches most rows costs 35 times an unfiltered query).  Here a filter is a mask over
+rows: a broad one costs one matrix product, the same as no filter; a narrow one multiplies only its
+own rows.  Exact search over float32 vectors also means no approximate-neighbour misses.
+
+Like the lexical index, this is derived data: saved beside the store as a NumPy file and rebuilt
+from Chroma whenever the registry's fingerprint no longer matches.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+NARROW_SHARE = 0.25  # below this share of rows, multiply only the allowed rows
+
+
+class DenseIndex:
+    """Unit vectors of all chunks, with each row's decision, for exact filtered search."""
+
+    def __init__(self, ids: Sequence[str], refs: Sequence[str], matrix: np.ndarray, fp: str = "") -> None:
+        self.ids = list(ids)
+        self.fingerprint = fp
+        self.matrix = matrix
+        self._row = {chunk_id: n for n, chunk_id in enumerate(self.ids)}
+        self.ref_names = sorted(set(refs))
+        number = {ref: n for n, ref in enumerate(self.ref_names)}
+        self.ref_of_row = np.fromiter((number[r] for r in refs), dtype=np.int32, count=len(self.ids))
+        order = np.argsort(self.ref_of_row, kind="stable")
+        bounds = np.searchsorted(self.ref_of_row[order], np.arange(len(self.ref_names) + 1))
+        self._rows_of = {ref: order[bounds[n]:bounds[n + 1]] for n, ref in enumerate(self.ref_names)}
+
+    @classmethod
+    def build(cls, entries: Iterable[tuple[str, str, Sequence[float]]], fp: str = "") -> "DenseIndex":
+        """From (chunk id, decision ref, vector) triples; vectors are normalised here."""
+        ids, refs, vectors = [], [], []
+        for chunk_id, ref, vector in entries:
+            ids.append(chunk_id)
+            refs.append(ref)
+            vectors.append(np.asarray(vector, dtype=np.float32))
+        matrix = np.vstack(vectors) if vectors else np.zeros((0, 1), dtype=np.float32)
+        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+        matrix /= np.where(norms == 0, 1.0, norms)
+        return cls(ids, refs, matrix, fp)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def _rows(self, allowed: Iterable[str] | None) -> np.ndarray | None:
+        if allowed is None:
+            return None
+        parts = [self._rows_of[r] for r in allowed if r in self._rows_of]
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+    def search(self, vector: Sequence[float], k: int = 40, allowed: Iterable[str] | None = None
+               ) -> list[tuple[str, float]]:
+        """(chunk id, cosine) best first, restricted to the decisions in `allowed` (None: all)."""
+        if not self.ids:
+            return []
+        query = np.asarray(vector, dtype=np.float32)
+        query = query / (float(np.linalg.norm(query)) or 1.0)
+        rows = self._rows(allowed)
+        if rows is not None and len(rows) < NARROW_SHARE * len(self.ids):
+            scores = self.matrix[rows] @ query
+        else:
+            scores = self.matrix @ query
+            if rows is not None:  # broad filter: a mask costs no more than the product itself
+                mask = np.zeros(len(self.ids), dtype=bool)
+                mask[rows] = True
+                scores = np.where(mask, scores, -np.inf)
+            rows = np.arange(len(self.ids))
+        k = min(k, int(np.isfinite(scores).sum()))
+        if k <= 0:
+            return []
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(self.ids[int(rows[i])], float(scores[i])) for i in top]
+
+    def vector(self, chunk_id: str) -> np.ndarray | None:
+        row = self._row.get(chunk_id)
+        return None if row is None else self.matrix[row]
+
+    def save(self, folder: Path) -> None:
+        """Write to a sibling folder, then swap it in, so a crash never leaves half an index."""
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = folder.with_name(folder.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+        np.save(tmp / "vectors.npy", self.matrix)
+        meta = {"fingerprint": self.fingerprint, "ids": self.ids,
+                "refs": [self.ref_names[n] for n in self.ref_of_row.tolist()]}
+        (tmp / "chunks.json").write_text(json.dumps(meta), encoding="utf-8")
+        old = folder.with_name(folder.name + ".old")
+        shutil.rmtree(old, ignore_errors=True)
+        if folder.exists():
+            folder.rename(old)
+        tmp.rename(folder)
+        shutil.rmtree(old, ignore_errors=True)
+
+    @classmethod
+    def load(cls, folder: Path) -> "DenseIndex | None":
+        """The saved index (memory-mapped, so start-up does not read it all), or None to rebuild."""
+        try:
+            meta = json.loads((folder / "chunks.json").read_text(encoding="utf-8"))
+            matrix = np.load(folder / "vectors.npy", mmap_mode="r")
+        except (OSError, ValueError):
+            return None
+        if matrix.shape[0] != len(meta["ids"]):
+            return None
+        return cls(meta["ids"], meta["refs"], matrix, meta["fingerprint"])
