@@ -21,7 +21,7 @@ from rag.models import Chunk, Decision, IngestReport
 from rag.parse import parse_decision
 from rag.settings import Settings
 from rag.sources import find_files, read_file
-from rag.store import Store
+from rag.store import Store, WriteItem
 
 EMBED_BATCH_CHUNKS = 512  # chunks gathered across decisions before one embedding call
 
@@ -115,13 +115,16 @@ def _write(plan: _Plan, store: Store, embedder: Embeddings, settings: Settings,
         vectors = embedder.embed_documents(texts)
         offset = 0
         doc_vectors = vectors[len(vectors) - len(batch):]
+        items = []
         for (decision, status, chunks), doc_vector in zip(batch, doc_vectors):
-            store.write_decision(decision, chunks, vectors[offset : offset + len(chunks)], doc_vector)
+            items.append(WriteItem(decision, chunks, vectors[offset : offset + len(chunks)], doc_vector))
             offset += len(chunks)
+        store.write_decisions(items)
+        for _, status, chunks in batch:
             report.chunks_written += len(chunks)
             setattr(report, status, getattr(report, status) + 1)
-            if progress:
-                progress(1)
+        if progress:
+            progress(len(batch))
 
 
 def _prune(plan: _Plan, store: Store, report: IngestReport) -> None:

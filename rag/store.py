@@ -12,6 +12,7 @@ import datetime as dt
 import functools
 import json
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from rag.chunk import decision_metadata
@@ -51,6 +52,16 @@ def make_chroma_client(settings: Settings):  # noqa: ANN201 - chromadb.ClientAPI
         raise StoreError(
             f"cannot open the store at {settings.store_dir} ({exc}); check RAG_STORE_DIR"
         ) from None
+
+
+@dataclass(frozen=True)
+class WriteItem:
+    """A decision ready to store: its chunks, their vectors and the decision's own vector."""
+
+    decision: Decision
+    chunks: Sequence[Chunk]
+    vectors: Sequence[Sequence[float]]
+    decision_vector: Sequence[float]
 
 
 def _registry_metadata(decision: Decision, chunk_count: int) -> dict[str, Any]:
@@ -196,32 +207,34 @@ class Store:
 
     # -- writing -------------------------------------------------------------------------------
     @_guarded
-    def write_decision(
-        self,
-        decision: Decision,
-        chunks: Sequence[Chunk],
-        vectors: Sequence[Sequence[float]],
-        decision_vector: Sequence[float],
-    ) -> None:
-        """Upsert a decision's chunks, drop its stale ones, then register it (last, on purpose)."""
-        for i in range(0, len(chunks), self.max_batch):
-            batch = chunks[i : i + self.max_batch]
+    def write_decisions(self, items: Sequence[WriteItem]) -> None:
+        """Upsert several decisions' chunks at once, drop stale ones, then register the decisions
+        (last, on purpose: an interruption leaves unregistered chunks that the next run replaces)."""
+        rows = [(c, v) for item in items for c, v in zip(item.chunks, item.vectors)]
+        for i in range(0, len(rows), self.max_batch):
+            batch = rows[i : i + self.max_batch]
             self._chunks.upsert(
-                ids=[c.id for c in batch],
-                embeddings=[list(v) for v in vectors[i : i + self.max_batch]],
-                documents=[c.text for c in batch],
-                metadatas=[c.metadata for c in batch],
+                ids=[c.id for c, _ in batch],
+                embeddings=[list(v) for _, v in batch],
+                documents=[c.text for c, _ in batch],
+                metadatas=[c.metadata for c, _ in batch],
             )
-        keep = {c.id for c in chunks}
-        stale = [i for i in self.chunk_ids(decision.ref) if i not in keep]
-        if stale:
-            self._chunks.delete(ids=stale)
+        for item in items:  # a "new" decision may have chunks left by an interrupted run
+            keep = {c.id for c in item.chunks}
+            stale = [i for i in self.chunk_ids(item.decision.ref) if i not in keep]
+            if stale:
+                self._chunks.delete(ids=stale)
         self._decisions.upsert(
-            ids=[decision.ref_key],
-            embeddings=[list(decision_vector)],
-            documents=[decision.text],
-            metadatas=[_registry_metadata(decision, len(chunks))],
+            ids=[item.decision.ref_key for item in items],
+            embeddings=[list(item.decision_vector) for item in items],
+            documents=[item.decision.text for item in items],
+            metadatas=[_registry_metadata(item.decision, len(item.chunks)) for item in items],
         )
+
+    def write_decision(self, decision: Decision, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]],
+                       decision_vector: Sequence[float]) -> None:
+        """One decision (see `write_decisions`)."""
+        self.write_decisions([WriteItem(decision, chunks, vectors, decision_vector)])
 
     @_guarded
     def delete_decision(self, ref: str) -> None:

@@ -90,6 +90,7 @@ def test_interrupted_run_is_completed_by_the_next(settings, corpus, monkeypatch)
         return real_upsert(**kwargs)
 
     monkeypatch.setattr(bot.store._decisions, "upsert", dies_on_third_registration)
+    monkeypatch.setattr("rag.ingest.EMBED_BATCH_CHUNKS", 1)  # one decision per write, to stop between them
     with pytest.raises(KeyboardInterrupt):
         bot.ingest([corpus])
     monkeypatch.undo()
