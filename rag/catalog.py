@@ -8,6 +8,7 @@ that a store shared through a Chroma server shows other processes' changes.
 
 from __future__ import annotations
 
+import bisect
 import re
 import time
 from collections import Counter
@@ -15,11 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from rag.dense import DenseIndex
-from rag.filters import Filters
+from rag.filters import Filters, norm
 from rag.lexical import LexicalIndex, fingerprint
 from rag.store import Store
 
 RECHECK_SECONDS = 5.0
+TEXT_FIELDS = ("council", "category", "subcategory", "outcome")
 _REF = re.compile(r"\b(\d{2})[ \-]?(\d{3})[ \-]?(\d{3})\b")
 _GENERIC = frozenset("county council borough city district metropolitan london royal of the and".split())
 
@@ -48,6 +50,10 @@ class Catalog:
         self._decisions: dict[str, dict[str, Any]] = {}
         self._lexical: LexicalIndex | None = None
         self._dense: DenseIndex | None = None
+        self._council_words: dict[frozenset[str], set[str]] = {}
+        self._councils_of: dict | None = None
+        self._index: dict[str, Any] = {}
+        self._index_of: dict | None = None
         self._checked = float("-inf")
 
     def refresh(self, force: bool = False) -> None:
@@ -74,7 +80,9 @@ class Catalog:
                 ((c["id"], c["metadata"]["ref"], lexical_text(c["metadata"], c["text"])) for c in rows), fp)
             built.append((self._lexical, self.lexical_dir))
         if need_dense:
-            self._dense = DenseIndex.build(((c["id"], c["metadata"]["ref"], c["vector"]) for c in rows), fp)
+            self._dense = DenseIndex.build(
+                ((c["id"], c["metadata"]["ref"], c["metadata"].get("section_kind", "other"), c["vector"])
+                 for c in rows), fp)
             built.append((self._dense, self.dense_dir))
         for index, folder in built:
             try:
@@ -100,10 +108,35 @@ class Catalog:
         return self._dense
 
     def matching(self, filters: Filters | None) -> set[str] | None:
-        """References of the decisions the filters allow; None when nothing is filtered."""
+        """References of the decisions the filters allow; None when nothing is filtered.  Exactly
+        `Filters.matches` over the registry, through per-field indexes so that it stays fast with
+        thousands of decisions."""
         if filters is None or not filters.active:
             return None
-        return {ref for ref, meta in self.decisions.items() if filters.matches(meta)}
+        index = self._field_index()
+        sets = [index[key].get(norm(getattr(filters, key)), set())
+                for key in TEXT_FIELDS if getattr(filters, key)]
+        if filters.since or filters.until:
+            dates, refs = index["dates"]
+            low = bisect.bisect_left(dates, filters.since.isoformat()) if filters.since else 0
+            high = bisect.bisect_right(dates, filters.until.isoformat()) if filters.until else len(dates)
+            sets.append(set(refs[low:high]))
+        if filters.financial_remedy:
+            sets.append(index["money"])
+        return set.intersection(*sets) if sets else set(self.decisions)
+
+    def _field_index(self) -> dict[str, Any]:
+        decisions = self.decisions
+        if self._index_of is not decisions:
+            index: dict[str, Any] = {key: {} for key in TEXT_FIELDS}
+            for ref, meta in decisions.items():
+                for key in TEXT_FIELDS:
+                    index[key].setdefault(norm(meta.get(key)), set()).add(ref)
+            dated = sorted((str(m["decision_date"]), ref) for ref, m in decisions.items() if m.get("decision_date"))
+            index["dates"] = ([d for d, _ in dated], [r for _, r in dated])
+            index["money"] = {ref for ref, m in decisions.items() if m.get("has_financial_remedy")}
+            self._index, self._index_of = index, decisions
+        return self._index
 
     def refs_in(self, text: str) -> set[str]:
         """Indexed decisions whose case reference the text mentions, in any spelling."""
@@ -112,12 +145,22 @@ class Catalog:
     def council_refs_in(self, text: str) -> set[str]:
         """Decisions of the councils the text names ("Kent", "Derbyshire County Council")."""
         words = set(re.findall(r"[a-z]+", text.lower()))
-        refs = set()
-        for ref, meta in self.decisions.items():
-            own = [w for w in re.findall(r"[a-z]+", meta["council"].lower()) if w not in _GENERIC]
-            if own and all(w in words for w in own):
-                refs.add(ref)
+        refs: set[str] = set()
+        for own, council_refs in self._by_council().items():
+            if own and own <= words:
+                refs |= council_refs
         return refs
+
+    def _by_council(self) -> dict[frozenset[str], set[str]]:
+        """Each council's distinctive words and its decisions, worked out once per registry."""
+        decisions = self.decisions
+        if self._councils_of is not decisions:
+            grouped: dict[frozenset[str], set[str]] = {}
+            for ref, meta in decisions.items():
+                own = frozenset(re.findall(r"[a-z]+", meta["council"].lower())) - _GENERIC
+                grouped.setdefault(own, set()).add(ref)
+            self._council_words, self._councils_of = grouped, decisions
+        return self._council_words
 
     def councils(self) -> list[str]:
         return sorted({m["council"] for m in self.decisions.values()})

@@ -24,8 +24,10 @@ NARROW_SHARE = 0.25  # below this share of rows, multiply only the allowed rows
 class DenseIndex:
     """Unit vectors of all chunks, with each row's decision, for exact filtered search."""
 
-    def __init__(self, ids: Sequence[str], refs: Sequence[str], matrix: np.ndarray, fp: str = "") -> None:
+    def __init__(self, ids: Sequence[str], refs: Sequence[str], kinds: Sequence[str], matrix: np.ndarray,
+                 fp: str = "") -> None:
         self.ids = list(ids)
+        self.kinds = list(kinds)  # each chunk's section kind, so ranking needs no trip to the store
         self.fingerprint = fp
         self.matrix = matrix
         self._row = {chunk_id: n for n, chunk_id in enumerate(self.ids)}
@@ -37,17 +39,18 @@ class DenseIndex:
         self._rows_of = {ref: order[bounds[n]:bounds[n + 1]] for n, ref in enumerate(self.ref_names)}
 
     @classmethod
-    def build(cls, entries: Iterable[tuple[str, str, Sequence[float]]], fp: str = "") -> "DenseIndex":
-        """From (chunk id, decision ref, vector) triples; vectors are normalised here."""
-        ids, refs, vectors = [], [], []
-        for chunk_id, ref, vector in entries:
+    def build(cls, entries: Iterable[tuple[str, str, str, Sequence[float]]], fp: str = "") -> "DenseIndex":
+        """From (chunk id, decision ref, section kind, vector); vectors are normalised here."""
+        ids, refs, kinds, vectors = [], [], [], []
+        for chunk_id, ref, kind, vector in entries:
             ids.append(chunk_id)
             refs.append(ref)
+            kinds.append(kind)
             vectors.append(np.asarray(vector, dtype=np.float32))
         matrix = np.vstack(vectors) if vectors else np.zeros((0, 1), dtype=np.float32)
         norms = np.linalg.norm(matrix, axis=1, keepdims=True)
         matrix /= np.where(norms == 0, 1.0, norms)
-        return cls(ids, refs, matrix, fp)
+        return cls(ids, refs, kinds, matrix, fp)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -82,6 +85,15 @@ class DenseIndex:
         top = top[np.argsort(-scores[top], kind="stable")]
         return [(self.ids[int(rows[i])], float(scores[i])) for i in top]
 
+    def section_ids(self, ref: str, kind: str) -> list[str]:
+        """A decision's chunks of one section kind, in paragraph order."""
+        rows = sorted(int(n) for n in self._rows_of.get(ref, ()) if self.kinds[int(n)] == kind)
+        return [self.ids[n] for n in rows]
+
+    def kind(self, chunk_id: str) -> str:
+        row = self._row.get(chunk_id)
+        return "other" if row is None else self.kinds[row]
+
     def vector(self, chunk_id: str) -> np.ndarray | None:
         row = self._row.get(chunk_id)
         return None if row is None else self.matrix[row]
@@ -93,7 +105,7 @@ class DenseIndex:
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir()
         np.save(tmp / "vectors.npy", self.matrix)
-        meta = {"fingerprint": self.fingerprint, "ids": self.ids,
+        meta = {"fingerprint": self.fingerprint, "ids": self.ids, "kinds": self.kinds,
                 "refs": [self.ref_names[n] for n in self.ref_of_row.tolist()]}
         (tmp / "chunks.json").write_text(json.dumps(meta), encoding="utf-8")
         old = folder.with_name(folder.name + ".old")
@@ -105,12 +117,12 @@ class DenseIndex:
 
     @classmethod
     def load(cls, folder: Path) -> "DenseIndex | None":
-        """The saved index (memory-mapped, so start-up does not read it all), or None to rebuild."""
+        """The saved index, or None when there is none or it cannot be read (it is then rebuilt)."""
         try:
             meta = json.loads((folder / "chunks.json").read_text(encoding="utf-8"))
-            matrix = np.load(folder / "vectors.npy", mmap_mode="r")
-        except (OSError, ValueError):
+            matrix = np.load(folder / "vectors.npy")
+            if matrix.shape[0] != len(meta["ids"]):
+                return None
+            return cls(meta["ids"], meta["refs"], meta["kinds"], matrix, meta["fingerprint"])
+        except (OSError, ValueError, KeyError):
             return None
-        if matrix.shape[0] != len(meta["ids"]):
-            return None
-        return cls(meta["ids"], meta["refs"], matrix, meta["fingerprint"])

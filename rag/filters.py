@@ -15,7 +15,8 @@ from typing import Any
 from rag.errors import InputError
 
 
-def _norm(value: Any) -> str:
+def norm(value: Any) -> str:
+    """Case, spacing and apostrophe style do not matter in a text filter."""
     text = str(value or "").replace("\u2019", "'").replace("\u2018", "'")
     return re.sub(r"\s+", " ", text).strip().lower()
 
@@ -49,7 +50,7 @@ class Filters:
         """Does a decision's registry metadata pass every filter that is set?"""
         for key in ("council", "category", "subcategory", "outcome"):
             wanted = getattr(self, key)
-            if wanted and _norm(meta.get(key)) != _norm(wanted):
+            if wanted and norm(meta.get(key)) != norm(wanted):
                 return False
         if self.since or self.until:
             date = meta.get("decision_date")

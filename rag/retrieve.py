@@ -8,6 +8,7 @@ decision takes more than `max_per_decision` places.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,29 +82,62 @@ def _rrf(rankings: list[list[str]], weights: list[float]) -> dict[str, float]:
     return scores
 
 
-def _words(text: str) -> set[str]:
-    return set(re.findall(r"[a-z]{3,}", text.lower()))
+def _select(order: list[str], kind_of: Callable[[str], str], k: int, max_per_decision: int) -> list[str]:
+    """The first `k` ids once repeated boilerplate is collapsed and each decision's share capped.
 
-
-def _diversify(hits: list[Hit], k: int, max_per_decision: int) -> list[Hit]:
-    """Collapse repeated boilerplate and cap each decision's share of the top k."""
-    out: list[Hit] = []
+    The role-and-powers text is nearly the same in every decision, so one passage of it says all
+    that the others would."""
+    out: list[str] = []
     per_decision: dict[str, int] = {}
-    boilerplate: list[set[str]] = []
-    for hit in hits:
-        if hit.section_kind in BOILERPLATE_KINDS:
-            words = _words(hit.text)
-            same = any(len(words & seen) / max(1, len(words | seen)) > 0.6 for seen in boilerplate)
-            if same or len(boilerplate) >= MAX_BOILERPLATE:
+    boilerplate = 0
+    for chunk_id in order:
+        if kind_of(chunk_id) in BOILERPLATE_KINDS:
+            if boilerplate >= MAX_BOILERPLATE:
                 continue
-            boilerplate.append(words)
-        if per_decision.get(hit.ref, 0) >= max_per_decision:
+            boilerplate += 1
+        ref_key = chunk_id.split(":", 1)[0]
+        if per_decision.get(ref_key, 0) >= max_per_decision:
             continue
-        per_decision[hit.ref] = per_decision.get(hit.ref, 0) + 1
-        out.append(hit)
+        per_decision[ref_key] = per_decision.get(ref_key, 0) + 1
+        out.append(chunk_id)
         if len(out) == k:
             break
     return out
+
+
+def _fuse(question: str, context: str, vector: list[float], queries: list[list[float]], catalog: Catalog,
+          embedder: Embeddings, allowed: set[str] | None, candidates: int
+          ) -> tuple[list[list[str]], dict[str, float], dict[str, float]]:
+    """The dense and lexical rankings (and their context twins), fused by weighted reciprocal rank;
+    and the BM25 scores."""
+    lexical_hits = catalog.lexical.search(question, candidates, allowed)
+    rankings = [_dense_ids(catalog, vector, allowed, candidates), [i for i, _ in lexical_hits]]
+    if context:
+        queries.append(embedder.embed_query(f"{context} {question}"))
+        rankings.append(_dense_ids(catalog, queries[1], allowed, candidates))
+        rankings.append([i for i, _ in catalog.lexical.search(f"{context} {question}", candidates, allowed)])
+    weights = [DENSE_WEIGHT, LEXICAL_WEIGHT, CONTEXT_WEIGHT * DENSE_WEIGHT, CONTEXT_WEIGHT * LEXICAL_WEIGHT]
+    fused = _rrf(rankings, weights)
+    boosted = catalog.council_refs_in(f"{context} {question}")
+    for chunk_id in fused if boosted else ():
+        if chunk_id.split(":", 1)[0].replace("-", " ") in boosted:
+            fused[chunk_id] *= COUNCIL_BOOST
+    return rankings, fused, dict(lexical_hits)
+
+
+def _outcome_extras(order: list[str], fused: dict[str, float], catalog: Catalog) -> list[str]:
+    """For an outcome question: the final decisions and summaries of the leading decisions, as
+    strong as each decision's best passage (before the intent boost)."""
+    extras = []
+    leaders = list(dict.fromkeys(i.split(":", 1)[0] for i in order))[:OUTCOME_DECISIONS]
+    for ref_key in leaders:
+        best = max(fused[i] for i in order if i.startswith(ref_key + ":"))
+        wanted = catalog.dense.section_ids(ref_key.replace("-", " "), "decision") + [f"{ref_key}:summary:0"]
+        for chunk_id in wanted:
+            if catalog.dense.vector(chunk_id) is not None:
+                fused[chunk_id] = max(fused.get(chunk_id, 0.0), best)
+                extras.append(chunk_id)
+    return [i for i in dict.fromkeys(extras) if i not in order]
 
 
 def retrieve(
@@ -119,7 +153,8 @@ def retrieve(
     context: str = "",
 ) -> Retrieval:
     """The best `k` chunks for a question.  `context` (an earlier question in a conversation) is
-    searched too and fused in, so that a short follow-up keeps its subject."""
+    searched too and fused in, so that a short follow-up keeps its subject.  Ranking runs on the
+    in-memory indexes; only the chosen `k` chunks are read from the store."""
     allowed = catalog.matching(filters)
     named = catalog.refs_in(question)
     if named:  # a case reference in the question pins the search to that decision
@@ -129,59 +164,37 @@ def retrieve(
     if allowed is not None and len(allowed) == 1:
         max_per_decision = k  # one decision: diversity across decisions means nothing
     vector = embedder.embed_query(_REF.sub(" ", question) if named else question)
-    lexical_hits = catalog.lexical.search(question, candidates, allowed)
-    lexical = dict(lexical_hits)
-    rankings = [_dense_ids(catalog, vector, allowed, candidates),
-                [i for i, _ in lexical_hits]]
     queries = [vector]
-    if context:
-        queries.append(embedder.embed_query(f"{context} {question}"))
-        rankings.append(_dense_ids(catalog, queries[1], allowed, candidates))
-        rankings.append([i for i, _ in catalog.lexical.search(f"{context} {question}", candidates, allowed)])
-    weights = [DENSE_WEIGHT, LEXICAL_WEIGHT, CONTEXT_WEIGHT * DENSE_WEIGHT, CONTEXT_WEIGHT * LEXICAL_WEIGHT]
-    fused = _rrf(rankings, weights)
-    boosted = catalog.council_refs_in(f"{context} {question}")
-    if boosted:
-        for chunk_id in fused:
-            if chunk_id.split(":", 1)[0].replace("-", " ") in boosted:
-                fused[chunk_id] *= COUNCIL_BOOST
+    rankings, fused, lexical_scores = _fuse(question, context, vector, queries, catalog, embedder, allowed, candidates)
     order = sorted(fused, key=fused.get, reverse=True)[: max(k * 4, 20)]
     boosts = [(kinds, factor) for pattern, kinds, factor in INTENT_BOOSTS if pattern.search(question)]
     if any("decision" in kinds for kinds, _ in boosts):
-        # an outcome question: bring in the final decisions and summaries of the leading decisions
-        leaders = list(dict.fromkeys(i.split(":", 1)[0] for i in order))[:OUTCOME_DECISIONS]
-        for ref_key in leaders:
-            best = max(fused[i] for i in order if i.startswith(ref_key + ":"))
-            extra = store.section_ids(ref_key.replace("-", " "), "decision") + [f"{ref_key}:summary:0"]
-            for chunk_id in extra:  # as strong as the decision's best passage, before the boost
-                fused[chunk_id] = max(fused.get(chunk_id, 0.0), best)
-            order += [i for i in extra if i not in order]
-    rows = store.get_chunks(order)
+        order += _outcome_extras(order, fused, catalog)
+    kind_of = catalog.dense.kind
     for kinds, factor in boosts:
-        for row in rows:
-            if row["metadata"].get("section_kind") in kinds:
-                fused[row["id"]] *= factor
-    rows.sort(key=lambda row: fused[row["id"]], reverse=True)
-    hits = []
-    for row in rows:
-        meta = row["metadata"]
-        hits.append(Hit(
-            id=row["id"], ref=meta["ref"], paragraph=meta.get("para_first") or None, text=row["text"],
-            metadata=meta, score=fused[row["id"]], similarity=_cosine(queries, catalog.dense.vector(row["id"])),
-            dense_rank=_rank(rankings[0], row["id"]), lexical_rank=_rank(rankings[1], row["id"]),
-            lexical_score=lexical.get(row["id"], 0.0),
-        ))
-    return Retrieval(_diversify(hits, k, max_per_decision), allowed, vector)
+        for chunk_id in order:
+            if kind_of(chunk_id) in kinds:
+                fused[chunk_id] *= factor
+    order.sort(key=lambda chunk_id: fused[chunk_id], reverse=True)
+    rows = store.get_chunks(_select(order, kind_of, k, max_per_decision))
+    similarity = _similarities(queries, [catalog.dense.vector(row["id"]) for row in rows])
+    hits = [Hit(id=row["id"], ref=row["metadata"]["ref"], paragraph=row["metadata"].get("para_first") or None,
+                text=row["text"], metadata=row["metadata"], score=fused[row["id"]], similarity=sim,
+                dense_rank=_rank(rankings[0], row["id"]), lexical_rank=_rank(rankings[1], row["id"]),
+                lexical_score=lexical_scores.get(row["id"], 0.0))
+            for row, sim in zip(rows, similarity)]
+    return Retrieval(hits, allowed, vector)
 
 
-def _cosine(queries: list[list[float]], vector: Any) -> float:
-    """The best cosine similarity of a chunk to the question (or the question in its context)."""
-    if vector is None:
-        return 0.0
-    v = np.asarray(vector, dtype=np.float32)
-    norm = float(np.linalg.norm(v)) or 1.0
-    return max(float(np.dot(np.asarray(q, dtype=np.float32), v)) / ((float(np.linalg.norm(q)) or 1.0) * norm)
-               for q in queries)
+def _similarities(queries: list[list[float]], vectors: list[Any]) -> list[float]:
+    """Each chunk's best cosine to the question (or the question in its context); 0 if unknown."""
+    if not vectors:
+        return []
+    q = np.asarray(queries, dtype=np.float32)
+    q /= np.clip(np.linalg.norm(q, axis=1, keepdims=True), 1e-12, None)
+    dim = q.shape[1]
+    m = np.stack([np.zeros(dim, np.float32) if v is None else np.asarray(v, np.float32) for v in vectors])
+    return (m @ q.T).max(axis=1).tolist()  # index rows are unit vectors already
 
 
 def _rank(ranking: list[str], chunk_id: str) -> int | None:

@@ -1,0 +1,159 @@
+"""Benchmarks: `python benchmarks/run.py [--quick] [--json] [--tiers 1000,10000,100000] [--million]`.
+
+Measures, on this machine and in one run, our ingest against LangChain's tutorial pipeline, question
+latency at several store sizes with and without filters, the store alone at a million chunks,
+cold start, and the Chroma server against the embedded store.  Every figure comes from a job run
+in its own process (benchmarks/jobs.py), and the report `docs/benchmarks.md` is written from them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+PROJECT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT))
+
+from benchmarks.report import write_report  # noqa: E402
+from benchmarks.synthetic import write_corpus  # noqa: E402
+
+QUICK = {"ingest_decisions": 8, "tiers": [1000], "server_tier": 1000, "million": False, "rounds": 1,
+         "server_ingest_chunks": 500}
+FULL = {"ingest_decisions": 300, "tiers": [1000, 10000, 100000], "server_tier": 100000, "million": True,
+        "rounds": 3, "server_ingest_chunks": 5000}
+
+
+def job(name: str, **params: Any) -> dict:
+    """Run one job in a fresh interpreter; its last output line is its JSON result."""
+    env = dict(os.environ, PYTHONPATH=str(PROJECT), HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False")
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.jobs", name, json.dumps(params)], cwd=PROJECT,
+                          env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"benchmark job {name} failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url: str, seconds: float) -> float:
+    """Seconds until `url` answers 200 (raises after `seconds`)."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return time.perf_counter() - started
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"{url} did not answer within {seconds:.0f} s")
+
+
+def app_start(store: Path) -> float:
+    """`python app.py` to serving its page, on an already ingested store."""
+    port = free_port()
+    env = dict(os.environ, RAG_STORE_DIR=str(store), GRADIO_ANALYTICS_ENABLED="False")
+    proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=PROJECT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        return wait_for(f"http://127.0.0.1:{port}/", 120)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def chroma_server(path: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    chroma = Path(sys.executable).with_name("chroma")
+    proc = subprocess.Popen([str(chroma), "run", "--path", str(path), "--host", "127.0.0.1", "--port",
+                             str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    wait_for(url + "/api/v2/heartbeat", 60)
+    return proc, url
+
+
+def run_server(work: Path, tier_store: Path, tier_chunks: int, ingest_chunks: int) -> dict:
+    """The same tier served by `chroma run`: first answer (indexes pulled over HTTP), then latency;
+    and ingest of a small corpus into the server against the embedded store."""
+    served = work / "served"
+    shutil.copytree(tier_store, served, ignore=shutil.ignore_patterns("lexical", "dense"))
+    proc, url = chroma_server(served)
+    try:
+        result = {"tier": tier_chunks, "latency": job("latency", store=str(work / "client-cache"), chroma_url=url,
+                                                       rounds=2)}
+        result["ingest_server"] = job("build_tier", corpus=str(work / "srv-corpus"), store=str(work / "srv-cache"),
+                                      chunks=ingest_chunks, chroma_url=url, collection="ingest_bench")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    result["ingest_embedded"] = job("build_tier", corpus=str(work / "emb-corpus"), store=str(work / "emb-store"),
+                                    chunks=ingest_chunks)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a small run, under two minutes")
+    parser.add_argument("--json", action="store_true", help="print the results as one JSON object")
+    parser.add_argument("--no-report", action="store_true", help="do not rewrite docs/benchmarks.md")
+    args = parser.parse_args(argv)
+    plan = QUICK if args.quick else FULL
+    command = "python benchmarks/run.py" + (" --quick" if args.quick else "")
+    results: dict[str, Any] = {"command": command, "plan": plan}
+    with tempfile.TemporaryDirectory(prefix="rag-bench-") as tmp:
+        work = Path(tmp)
+        progress(f"ingest: {plan['ingest_decisions']} synthetic decisions, ours then the baseline")
+        write_corpus(work / "corpus", plan["ingest_decisions"], PROJECT / "data" / "decisions")
+        results["ingest"] = {"ours": job("ingest_ours", corpus=str(work / "corpus"), store=str(work / "ingest")),
+                             "baseline": job("ingest_baseline", corpus=str(work / "corpus"))}
+        results["ingest"]["ours_search"] = job("latency", store=str(work / "ingest"), rounds=plan["rounds"])
+        results["tiers"] = {}
+        for chunks in plan["tiers"]:
+            progress(f"tier of {chunks:,} chunks: build, then question latency")
+            store = work / f"tier-{chunks}"
+            built = job("build_tier", corpus=str(work / f"corpus-{chunks}"), store=str(store), chunks=chunks)
+            results["tiers"][str(chunks)] = {"build": built, **job("latency", store=str(store),
+                                                                   rounds=plan["rounds"])}
+        if plan["million"]:
+            progress("store alone at 1,000,000 chunks (precomputed vectors)")
+            store = work / "tier-1m"
+            built = job("build_tier", corpus=str(work / "corpus-1m"), store=str(store), chunks=1_000_000)
+            results["million"] = {"build": built, **job("store_only", store=str(store)),
+                                  "disk_mb": round(disk_mb(store), 1)}
+            shutil.rmtree(store, ignore_errors=True)
+        progress("cold start and app start on the bundled decisions")
+        seeds = work / "seeds-store"
+        job("ingest_ours", corpus=str(PROJECT / "data" / "decisions"), store=str(seeds))
+        results["cold_start"] = job("cold_start", store=str(seeds))
+        results["app_start_s"] = round(app_start(seeds), 2)
+        progress("Chroma server against the embedded store")
+        results["server"] = run_server(work, work / f"tier-{plan['server_tier']}", plan["server_tier"],
+                                       plan["server_ingest_chunks"])
+    text = write_report(results, None if args.no_report else PROJECT / "docs" / "benchmarks.md")
+    print(json.dumps(results) if args.json else text)
+    return 0
+
+
+def disk_mb(folder: Path) -> float:
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 2**20
+
+
+def progress(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
