@@ -60,7 +60,9 @@ class Catalog:
         """Reload the registry, and rebuild the indexes if the store changed under them."""
         if not force and time.monotonic() - self._checked < self.recheck_seconds:
             return
-        self._decisions = self.store.registry()
+        registry = self.store.registry()
+        if registry != self._decisions:  # keep the old object when nothing changed: caches key on it
+            self._decisions = registry
         fp = fingerprint(self._decisions, self.store.embedder)
         if self._lexical is None or self._lexical.fingerprint != fp:
             self._lexical = _current(LexicalIndex.load(self.lexical_dir), fp)

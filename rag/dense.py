@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.rows import RowsByRef
+
 NARROW_SHARE = 0.25  # below this share of rows, multiply only the allowed rows
 
 
@@ -31,12 +33,7 @@ class DenseIndex:
         self.fingerprint = fp
         self.matrix = matrix
         self._row = {chunk_id: n for n, chunk_id in enumerate(self.ids)}
-        self.ref_names = sorted(set(refs))
-        number = {ref: n for n, ref in enumerate(self.ref_names)}
-        self.ref_of_row = np.fromiter((number[r] for r in refs), dtype=np.int32, count=len(self.ids))
-        order = np.argsort(self.ref_of_row, kind="stable")
-        bounds = np.searchsorted(self.ref_of_row[order], np.arange(len(self.ref_names) + 1))
-        self._rows_of = {ref: order[bounds[n]:bounds[n + 1]] for n, ref in enumerate(self.ref_names)}
+        self.by_ref = RowsByRef(refs)
 
     @classmethod
     def build(cls, entries: Iterable[tuple[str, str, str, Sequence[float]]], fp: str = "") -> "DenseIndex":
@@ -55,12 +52,6 @@ class DenseIndex:
     def __len__(self) -> int:
         return len(self.ids)
 
-    def _rows(self, allowed: Iterable[str] | None) -> np.ndarray | None:
-        if allowed is None:
-            return None
-        parts = [self._rows_of[r] for r in allowed if r in self._rows_of]
-        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
-
     def search(self, vector: Sequence[float], k: int = 40, allowed: Iterable[str] | None = None
                ) -> list[tuple[str, float]]:
         """(chunk id, cosine) best first, restricted to the decisions in `allowed` (None: all)."""
@@ -68,26 +59,28 @@ class DenseIndex:
             return []
         query = np.asarray(vector, dtype=np.float32)
         query = query / (float(np.linalg.norm(query)) or 1.0)
-        rows = self._rows(allowed)
-        if rows is not None and len(rows) < NARROW_SHARE * len(self.ids):
+        if allowed is not None:
+            allowed = list(allowed)
+        if allowed is not None and self.by_ref.count(allowed) < NARROW_SHARE * len(self.ids):
+            rows = self.by_ref.rows(allowed)
             scores = self.matrix[rows] @ query
         else:
+            rows = None
             scores = self.matrix @ query
-            if rows is not None:  # broad filter: a mask costs no more than the product itself
-                mask = np.zeros(len(self.ids), dtype=bool)
-                mask[rows] = True
-                scores = np.where(mask, scores, -np.inf)
-            rows = np.arange(len(self.ids))
-        k = min(k, int(np.isfinite(scores).sum()))
+            if allowed is not None:  # broad filter: a mask costs no more than the product itself
+                scores[~self.by_ref.mask(allowed)] = -np.inf
+        k = min(k, len(scores))
         if k <= 0:
             return []
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
-        return [(self.ids[int(rows[i])], float(scores[i])) for i in top]
+        top = top[np.isfinite(scores[top])]
+        found = top if rows is None else rows[top]
+        return [(self.ids[int(i)], float(s)) for i, s in zip(found, scores[top])]
 
     def section_ids(self, ref: str, kind: str) -> list[str]:
         """A decision's chunks of one section kind, in paragraph order."""
-        rows = sorted(int(n) for n in self._rows_of.get(ref, ()) if self.kinds[int(n)] == kind)
+        rows = sorted(int(n) for n in self.by_ref.rows_of(ref) if self.kinds[int(n)] == kind)
         return [self.ids[n] for n in rows]
 
     def kind(self, chunk_id: str) -> str:
@@ -106,7 +99,7 @@ class DenseIndex:
         tmp.mkdir()
         np.save(tmp / "vectors.npy", self.matrix)
         meta = {"fingerprint": self.fingerprint, "ids": self.ids, "kinds": self.kinds,
-                "refs": [self.ref_names[n] for n in self.ref_of_row.tolist()]}
+                "refs": [self.by_ref.names[n] for n in self.by_ref.of_row.tolist()]}
         (tmp / "chunks.json").write_text(json.dumps(meta), encoding="utf-8")
         old = folder.with_name(folder.name + ".old")
         shutil.rmtree(old, ignore_errors=True)

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.rows import RowsByRef
+
 _REF = re.compile(r"\b(\d{2})[ \-]?(\d{3})[ \-]?(\d{3})\b")
 _STATUTE = re.compile(r"(?<![\w'])(?:sections?|ss?)\s?\.?\s?(\d{1,3}[a-z]?)\b", re.I)
 _WORD = re.compile(r"[a-z0-9]+")
@@ -110,10 +112,7 @@ class LexicalIndex:
         self.fingerprint = fp
         self._bm25 = bm25
         self._vocab = set(bm25.vocab_dict) if bm25 is not None else set()
-        rows: dict[str, list[int]] = {}
-        for i, ref in enumerate(self.refs):
-            rows.setdefault(ref, []).append(i)
-        self._rows = {ref: np.array(r) for ref, r in rows.items()}
+        self._by_ref = RowsByRef(self.refs)
 
     @classmethod
     def build(cls, entries: Iterable[tuple[str, str, str]], fp: str = "") -> "LexicalIndex":
@@ -144,12 +143,10 @@ class LexicalIndex:
             return []
         scores = self._bm25.get_scores(tokens)
         if allowed is not None:
-            mask = np.zeros(len(self.ids), dtype=bool)
-            for ref in allowed:
-                if ref in self._rows:
-                    mask[self._rows[ref]] = True
-            scores = np.where(mask, scores, 0.0)
-        top = np.argsort(-scores)[:k]
+            scores = np.where(self._by_ref.mask(allowed), scores, 0.0)
+        k = min(k, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
         return [(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]
 
     def save(self, folder: Path) -> None:
