@@ -136,6 +136,7 @@ class Catalog:
                     index[key].setdefault(norm(meta.get(key)), set()).add(ref)
             dated = sorted((str(m["decision_date"]), ref) for ref, m in decisions.items() if m.get("decision_date"))
             index["dates"] = ([d for d, _ in dated], [r for _, r in dated])
+            index["councils"] = sorted({m["council"] for m in decisions.values()})
             index["money"] = {ref for ref, m in decisions.items() if m.get("has_financial_remedy")}
             self._index, self._index_of = index, decisions
         return self._index
@@ -165,7 +166,7 @@ class Catalog:
         return self._council_words
 
     def councils(self) -> list[str]:
-        return sorted({m["council"] for m in self.decisions.values()})
+        return self._field_index()["councils"]
 
     def outcomes(self) -> Counter:
         return Counter(m.get("outcome") or "Unknown" for m in self.decisions.values())

@@ -124,6 +124,11 @@ def chunk_id(ref: str, paragraph: int | None, part: int) -> str:
     return f"{ref.replace(' ', '-')}:{where}:{part}"
 
 
+def text_hash(text: str) -> str:
+    """A short hash of a chunk's text: the key for reusing its vector."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
 def chunk_decision(
     decision: Decision,
     max_tokens: int = 200,
@@ -148,7 +153,7 @@ def chunk_decision(
                 part=part,
                 parts=len(spans),
                 char_start=start,
-                chunk_hash=hashlib.sha256(piece.encode("utf-8")).hexdigest()[:16],
+                chunk_hash=text_hash(piece),
             )
             if heading:
                 meta["heading"] = heading

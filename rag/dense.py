@@ -59,8 +59,6 @@ class DenseIndex:
             return []
         query = np.asarray(vector, dtype=np.float32)
         query = query / (float(np.linalg.norm(query)) or 1.0)
-        if allowed is not None:
-            allowed = list(allowed)
         if allowed is not None and self.by_ref.count(allowed) < NARROW_SHARE * len(self.ids):
             rows = self.by_ref.rows(allowed)
             scores = self.matrix[rows] @ query

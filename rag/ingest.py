@@ -9,13 +9,14 @@ small CPU model busy.
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
 
-from rag.chunk import chunk_decision
+from rag.chunk import chunk_decision, text_hash
 from rag.errors import InputError
 from rag.models import Chunk, Decision, IngestReport
 from rag.parse import parse_decision
@@ -107,12 +108,42 @@ def _batches(pending: Sequence[tuple[Decision, str]], settings: Settings, embedd
         yield batch
 
 
+class _VectorCache:
+    """Vectors by text hash, so that no text is embedded twice: the role-and-powers boilerplate
+    recurs word for word across decisions, and an edited decision keeps most of its paragraphs."""
+
+    def __init__(self, embedder: Embeddings, limit: int = 50_000) -> None:
+        self.embedder = embedder
+        self.limit = limit
+        self._by_hash: OrderedDict[str, Sequence[float]] = OrderedDict()
+
+    def remember(self, pairs: Iterable[tuple[str, Sequence[float]]]) -> None:
+        for key, vector in pairs:
+            self._by_hash[key] = vector
+        while len(self._by_hash) > self.limit:
+            self._by_hash.popitem(last=False)
+
+    def vectors(self, texts: Sequence[str]) -> list[Sequence[float]]:
+        keys = [text_hash(t) for t in texts]
+        missing = {k: t for k, t in zip(keys, texts) if k not in self._by_hash}
+        if missing:
+            self.remember(zip(missing, self.embedder.embed_documents(list(missing.values()))))
+        found = [self._by_hash.get(k) for k in keys]
+        if any(v is None for v in found):  # more new texts than the cache holds: embed them all
+            return self.embedder.embed_documents(list(texts))
+        return found
+
+
 def _write(plan: _Plan, store: Store, embedder: Embeddings, settings: Settings,
            report: IngestReport, progress: Progress | None) -> None:
+    cache = _VectorCache(embedder)
     for batch in _batches(plan.pending, settings, store.embedder):
+        for decision, status, _ in batch:
+            if status == "updated":  # reuse the vectors of paragraphs that did not change
+                cache.remember(store.chunk_vectors(decision.ref))
         texts = [c.text for _, _, chunks in batch for c in chunks]
         texts += [_decision_text_for_vector(d) for d, _, _ in batch]
-        vectors = embedder.embed_documents(texts)
+        vectors = cache.vectors(texts)
         offset = 0
         doc_vectors = vectors[len(vectors) - len(batch):]
         items = []

@@ -16,12 +16,20 @@ class RowsByRef:
         self.of_row = np.fromiter((self.number[r] for r in refs), dtype=np.int32, count=len(refs))
         self._order = np.argsort(self.of_row, kind="stable")
         self._bounds = np.searchsorted(self.of_row[self._order], np.arange(len(self.names) + 1))
+        self._last: tuple[object, np.ndarray] | None = None
+
 
     def __len__(self) -> int:
         return len(self.of_row)
 
     def _numbers(self, allowed: Iterable[str]) -> np.ndarray:
-        return np.fromiter((self.number[r] for r in allowed if r in self.number), dtype=np.int64)
+        """Decision numbers of `allowed`; the last answer is kept, as one question asks several
+        indexes about the same set."""
+        if self._last is not None and self._last[0] is allowed:
+            return self._last[1]
+        numbers = np.fromiter((self.number[r] for r in allowed if r in self.number), dtype=np.int64)
+        self._last = (allowed, numbers)
+        return numbers
 
     def rows_of(self, ref: str) -> np.ndarray:
         n = self.number.get(ref)

@@ -145,6 +145,12 @@ class Store:
         return self._chunks.get(where={"ref": ref}, include=[])["ids"]
 
     @_guarded
+    def chunk_vectors(self, ref: str) -> list[tuple[str, Sequence[float]]]:
+        """(text hash, vector) of a decision's stored chunks, to reuse when it is re-ingested."""
+        got = self._chunks.get(where={"ref": ref}, include=["metadatas", "embeddings"])
+        return [(m.get("chunk_hash", ""), v) for m, v in zip(got["metadatas"], got["embeddings"]) if m]
+
+    @_guarded
     def section_ids(self, ref: str, section_kind: str) -> list[str]:
         """Ids of one decision's chunks of one kind of section (e.g. its final decision)."""
         where = {"$and": [{"ref": ref}, {"section_kind": section_kind}]}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 
+import numpy as np
 import pytest
 from conftest import DECISIONS_DIR, SEED_REFS, FakeEmbedder
 
@@ -61,6 +62,28 @@ def test_changed_file_replaces_its_chunks_without_stale_ones(fake_bot, corpus, s
     docs = [c["text"] for c in fake_bot.store.get_chunks(ids)]
     assert any("pestered him" in d for d in docs) and not any("harassed him" in d for d in docs)
     assert report.chunks == seed_chunks - 2
+
+
+def test_only_changed_text_is_embedded_again(settings, corpus):
+    """An edited decision reuses the stored vectors of its unchanged paragraphs, and a paragraph
+    repeated word for word (the role-and-powers boilerplate) is embedded once per run."""
+    embedder = FakeEmbedder()
+    bot = Bot(settings, embedder=embedder)
+    bot.ingest([corpus])
+    first = embedder.texts_embedded
+    chunks = bot.store.count_chunks()
+    assert first < chunks + 5, "identical paragraphs across decisions are embedded once"
+    path = corpus / "19-012-512.txt"
+    path.write_text(path.read_text(encoding="utf-8").replace("harassed him", "pestered him"), encoding="utf-8")
+    bot.ingest([corpus])
+    # the reworded paragraph, the summary chunk if it changed, and the decision's own vector
+    assert embedder.texts_embedded - first <= 3
+    fresh = Bot(Settings(store_dir=settings.store_dir.parent / "fresh", data_dir=corpus), embedder=FakeEmbedder())
+    fresh.ingest([corpus])
+    assert _snapshot(bot.store) == _snapshot(fresh.store)
+    mine, theirs = (dict(zip(*(lambda g: (g["ids"], g["embeddings"]))(b.store._chunks.get(include=["embeddings"]))))
+                    for b in (bot, fresh))
+    assert all(np.allclose(mine[i], theirs[i]) for i in theirs), "reused vectors equal freshly computed ones"
 
 
 def test_prune_removes_decisions_whose_files_are_gone(fake_bot, corpus):
