@@ -1,11 +1,12 @@
 """Realistic synthetic LGO decisions for benchmarks, made from the bundled ones.
 
 Each decision gets its own council, reference, date, outcome and subcategory, and sections filled
-with paragraphs of the same kind taken from the bundled decisions and varied: names, amounts,
-years and sentence order change, a sentence from a sibling paragraph joins, and a dated detail
-makes every paragraph unique.  The text is written in the numbered layout of the LGO website, so
-the real parser reads it.  `source_of` maps each paragraph's opening to the bundled paragraph it
-came from, so a benchmark can give it a realistic vector without paying for an embedding.
+with paragraphs of the same kind taken from the bundled decisions and varied: names, amounts and
+years change, a sentence may go, and a dated detail makes every paragraph unique, except the
+role-and-powers boilerplate, which the Ombudsman repeats word for word.  The text is written in
+the numbered layout of the LGO website, so the real parser reads it.  `source_of` maps each
+paragraph's opening to the bundled paragraph it came from, so a benchmark can give it a realistic
+vector without paying for an embedding.
 """
 
 from __future__ import annotations
@@ -101,6 +102,10 @@ class Generator:
     def _paragraph(self, kind: str, person: str, year: int) -> str:
         candidates = self.pool.by_kind.get(kind) or self.pool.by_kind["findings"]
         key, text = self.rng.choice(candidates)
+        if kind == "powers":  # the role-and-powers boilerplate is published word for word
+            out = text.replace("\n", " ")
+            self.source_of[out[:80]] = key
+            return out
         out = self._vary(text, person, year).replace("\n", " ")
         self.source_of[out[:80]] = key
         return out
