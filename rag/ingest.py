@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from rag.chunk import chunk_decision, text_hash
@@ -88,9 +89,10 @@ def _fail(report: IngestReport, name: str, reason: str) -> None:
     report.failures.append((name, reason))
 
 
-def _decision_text_for_vector(decision: Decision) -> str:
-    lead = decision.summary or decision.paragraphs[0].text
-    return f"{decision.council} ({decision.ref}). {lead}"
+def _centroid(vectors: Sequence[Sequence[float]]) -> list[float]:
+    """A decision's own vector: the normalised mean of its chunks' (free, unlike embedding it)."""
+    mean = np.mean(np.asarray(vectors, dtype=np.float32), axis=0)
+    return (mean / (float(np.linalg.norm(mean)) or 1.0)).tolist()
 
 
 def _batches(pending: Sequence[tuple[Decision, str]], settings: Settings, embedder_name: str):
@@ -142,13 +144,12 @@ def _write(plan: _Plan, store: Store, embedder: Embeddings, settings: Settings,
             if status == "updated":  # reuse the vectors of paragraphs that did not change
                 cache.remember(store.chunk_vectors(decision.ref))
         texts = [c.text for _, _, chunks in batch for c in chunks]
-        texts += [_decision_text_for_vector(d) for d, _, _ in batch]
         vectors = cache.vectors(texts)
         offset = 0
-        doc_vectors = vectors[len(vectors) - len(batch):]
         items = []
-        for (decision, status, chunks), doc_vector in zip(batch, doc_vectors):
-            items.append(WriteItem(decision, chunks, vectors[offset : offset + len(chunks)], doc_vector))
+        for decision, _, chunks in batch:
+            own = vectors[offset : offset + len(chunks)]
+            items.append(WriteItem(decision, chunks, own, _centroid(own)))
             offset += len(chunks)
         store.write_decisions(items)
         for _, status, chunks in batch:

@@ -49,7 +49,10 @@ class Settings(BaseSettings):
         "`minilm-torch`: the same model in float32 through PyTorch (slower). "
         "`openai`: an OpenAI-compatible embeddings endpoint.",
     )
-    embed_batch_size: int = Field(default=64, ge=1, le=4096, description="Texts per embedding call.")
+    embed_batch_size: int = Field(
+        default=16, ge=1, le=4096,
+        description="Texts per embedding call (16 suits the CPU model; an API may take more).",
+    )
     openai_embedding_model: str = Field(
         default="text-embedding-3-small", description="Model name for RAG_EMBEDDER=openai."
     )
