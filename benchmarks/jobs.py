@@ -114,7 +114,10 @@ def build_tier(p: dict) -> dict:
 
 
 def _filters(bot: Any) -> dict[str, dict | None]:
-    decisions = bot.catalog.decisions
+    return _filters_for(bot.catalog.decisions)
+
+
+def _filters_for(decisions: dict[str, dict]) -> dict[str, dict | None]:
     council = sorted({m["council"] for m in decisions.values()})[0]
     return {"none": None, "council": {"council": council}, "outcome": {"outcome": "Upheld"},
             "date range": {"since": "2022-01-01", "until": "2023-06-30"}}
@@ -155,28 +158,65 @@ def cold_start(p: dict) -> dict:
             "peak_rss_mb": peak_rss_mb()}
 
 
-def store_only(p: dict) -> dict:
-    """The vector side of the store alone: dense search plus fetching the hits' texts from Chroma,
-    with and without filters (the store was built by `build_tier`)."""
+def build_store_only(p: dict) -> dict:
+    """About `chunks` chunks written straight into the store with precomputed vectors: synthetic
+    decisions parsed and chunked as usual, but no lexical index (the store alone)."""
     import numpy as np
 
-    from rag.bot import Bot
-    from rag.filters import Filters
+    from benchmarks.synthetic import Generator, load_pool
+    from benchmarks.vectors import PrecomputedEmbedder
+    from rag.chunk import chunk_decision
+    from rag.embed import OnnxMiniLMEmbedder
+    from rag.parse import parse_decision
+    from rag.store import Store, WriteItem, make_chroma_client
 
-    bot = Bot(_settings(p["store"]))
+    generator = Generator(load_pool(PROJECT / "data" / "decisions"), seed=p.get("seed", 13))
+    texts = {key: text for pairs in generator.pool.by_kind.values() for key, text in pairs}
+    embedder = PrecomputedEmbedder(OnnxMiniLMEmbedder(), generator.source_of, texts)
+    settings = _settings(p["store"])
+    store = Store(make_chroma_client(settings), settings.collection, embedder.name)
+    started, written = time.perf_counter(), 0
+    while written < p["chunks"]:
+        items = []
+        for _ in range(200):
+            decision = parse_decision(generator.decision()[1])
+            chunks = chunk_decision(decision, settings.chunk_max_tokens, embedder.name)
+            vectors = np.asarray(embedder.embed_documents([c.text for c in chunks]), dtype=np.float32)
+            items.append(WriteItem(decision, chunks, vectors, vectors.mean(axis=0)))
+        store.write_decisions(items)
+        written += sum(len(item.chunks) for item in items)
+    return {"seconds": time.perf_counter() - started, "chunks": store.count_chunks(),
+            "decisions": store.count_decisions(), "peak_rss_mb": peak_rss_mb()}
+
+
+def store_only(p: dict) -> dict:
+    """The vector side of the store alone: exact dense search, then the best chunks' texts and
+    metadata from Chroma, with and without filters."""
+    import numpy as np
+
+    from rag.catalog import Catalog
+    from rag.dense import DenseIndex
+    from rag.filters import Filters
+    from rag.store import Store, make_chroma_client
+
+    settings = _settings(p["store"])
+    store = Store(make_chroma_client(settings), settings.collection, p["embedder"])
     started = time.perf_counter()
-    catalog = bot.catalog
-    catalog.refresh(force=True)
-    out: dict[str, Any] = {"open_s": round(time.perf_counter() - started, 2), "chunks": len(catalog.dense)}
+    dense = DenseIndex.build((c["id"], c["metadata"]["ref"], c["metadata"]["section_kind"], c["vector"])
+                             for c in store.iter_chunks(vectors=True))
+    out: dict[str, Any] = {"open_s": round(time.perf_counter() - started, 1), "chunks": len(dense)}
+    catalog = Catalog(store, Path(p["store"]) / "unused")
+    catalog._decisions = store.registry()  # the filters need the registry, not the lexical index
+    catalog.refresh = lambda force=False: None
     rng = np.random.default_rng(3)
-    vectors = catalog.dense.matrix[rng.integers(len(catalog.dense), size=40)]
-    for label, filters in _filters(bot).items():
+    vectors = dense.matrix[rng.integers(len(dense), size=40)]
+    for label, filters in _filters_for(catalog.decisions).items():
         allowed = catalog.matching(Filters.from_dict(filters))
         samples = []
         for vector in vectors:
             t = time.perf_counter()
-            ids = [i for i, _ in catalog.dense.search(vector, 40, allowed)]
-            bot.store.get_chunks(ids[:32])
+            ids = [i for i, _ in dense.search(vector, 40, allowed)]
+            store.get_chunks(ids[:8])
             samples.append(time.perf_counter() - t)
         out[f"query / {label}"] = percentiles(samples)
     out["rss_mb"] = rss_mb()
@@ -184,7 +224,8 @@ def store_only(p: dict) -> dict:
     return out
 
 
-JOBS = {f.__name__: f for f in (ingest_ours, ingest_baseline, build_tier, latency, cold_start, store_only)}
+JOBS = {f.__name__: f for f in (ingest_ours, ingest_baseline, build_tier, build_store_only, latency, cold_start,
+                                       store_only)}
 
 if __name__ == "__main__":
     result = JOBS[sys.argv[1]](json.loads(sys.argv[2]))

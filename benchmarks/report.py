@@ -98,7 +98,7 @@ def _million(results: dict) -> list[str]:
     if not m:
         return ["## The store alone at 1,000,000 chunks", "", "Not run (quick mode).", ""]
     lines = ["## The store alone at 1,000,000 chunks", "",
-             f"{m['chunks']:,} chunks with precomputed vectors: exact dense search and fetching the 32 best "
+             f"{m['chunks']:,} chunks with precomputed vectors: exact dense search and fetching the 8 best "
              f"chunks' texts from Chroma. Disk {m['disk_mb']:,.0f} MB; memory {m['rss_mb']:,.0f} MB "
              f"(peak {m['peak_rss_mb']:,.0f} MB); opening the indexes took {m['open_s']} s; "
              f"building the store took {m['build']['seconds'] / 60:.0f} min.", "",

@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import numpy as np
+
 from rag.chunk import decision_metadata
 from rag.errors import EmbedderMismatchError, RagError, StoreError
 from rag.models import Chunk, Decision
@@ -221,7 +223,7 @@ class Store:
             batch = rows[i : i + self.max_batch]
             self._chunks.upsert(
                 ids=[c.id for c, _ in batch],
-                embeddings=[list(v) for _, v in batch],
+                embeddings=np.asarray([v for _, v in batch], dtype=np.float32),
                 documents=[c.text for c, _ in batch],
                 metadatas=[c.metadata for c, _ in batch],
             )
@@ -232,7 +234,7 @@ class Store:
                 self._chunks.delete(ids=stale)
         self._decisions.upsert(
             ids=[item.decision.ref_key for item in items],
-            embeddings=[list(item.decision_vector) for item in items],
+            embeddings=np.asarray([item.decision_vector for item in items], dtype=np.float32),
             documents=[item.decision.text for item in items],
             metadatas=[_registry_metadata(item.decision, len(item.chunks)) for item in items],
         )
