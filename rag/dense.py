@@ -12,6 +12,7 @@ from Chroma whenever the registry's fingerprint no longer matches.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -92,14 +93,14 @@ class DenseIndex:
     def save(self, folder: Path) -> None:
         """Write to a sibling folder, then swap it in, so a crash never leaves half an index."""
         folder.parent.mkdir(parents=True, exist_ok=True)
-        tmp = folder.with_name(folder.name + ".tmp")
+        tmp = folder.with_name(f"{folder.name}.tmp{os.getpid()}")  # one per process: app processes may share it
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir()
         np.save(tmp / "vectors.npy", self.matrix)
         meta = {"fingerprint": self.fingerprint, "ids": self.ids, "kinds": self.kinds,
                 "refs": [self.by_ref.names[n] for n in self.by_ref.of_row.tolist()]}
         (tmp / "chunks.json").write_text(json.dumps(meta), encoding="utf-8")
-        old = folder.with_name(folder.name + ".old")
+        old = folder.with_name(f"{folder.name}.old{os.getpid()}")
         shutil.rmtree(old, ignore_errors=True)
         if folder.exists():
             folder.rename(old)
