@@ -6,6 +6,7 @@ run with nothing to embed never loads the model, and tests can pass fakes for an
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -28,7 +29,17 @@ from rag.settings import Settings
 from rag.store import Store, drop_collections, make_chroma_client, store_location
 
 if TYPE_CHECKING:
+    from rag.archive import FetchPlan, FetchReport
+    from rag.fetch import PoliteClient
     from rag.lc_retriever import DecisionRetriever
+
+
+def make_lgo_client(settings: Settings) -> "PoliteClient":
+    """The polite HTTP client for the LGO website that the settings describe."""
+    from rag.fetch import PoliteClient
+
+    return PoliteClient(settings.lgo_base_url, contact=settings.fetch_contact, delay=settings.fetch_delay,
+                        timeout=settings.fetch_timeout, retries=settings.fetch_retries)
 
 
 class Bot:
@@ -41,6 +52,7 @@ class Bot:
         embedder: Embeddings | None = None,
         chroma_client: Any | None = None,
         chat_model: BaseChatModel | None = None,
+        lgo_client: "PoliteClient | None" = None,
     ) -> None:
         self.settings = settings if settings is not None else Settings.from_env()
         self._embedder = embedder
@@ -48,6 +60,7 @@ class Bot:
         self._store: Store | None = None
         self._catalog: Catalog | None = None
         self._chat_model: BaseChatModel | None = chat_model
+        self.lgo_client = lgo_client
 
     @property
     def embedder(self) -> Embeddings:
@@ -100,6 +113,24 @@ class Bot:
         )
         self.catalog.refresh(force=True)  # keeps the lexical index in step with what was written
         return report
+
+    def fetch_lgo(self, plan: "FetchPlan", today: dt.date | None = None,
+                  tick: Callable[[int], None] | None = None) -> tuple["FetchReport", IngestReport | None]:
+        """Archive decisions from the LGO website (see rag.archive), then ingest the new ones."""
+        from rag.archive import Archive, fetch_archive
+
+        client = self.lgo_client or make_lgo_client(self.settings)
+        archive = Archive(self.settings.archive_dir)
+        started = time.perf_counter()
+        try:
+            report = fetch_archive(client, archive, plan, today or dt.date.today(), tick)
+        finally:
+            client.close()
+        report.seconds = time.perf_counter() - started
+        # what this run archived, and what an interrupted run archived but did not get to ingest
+        registered = {ref.replace(" ", "-") for ref in self.store.registry()}
+        pending = [p for p in archive.pages() if p.stem not in registered]
+        return report, (self.ingest(pending) if pending else None)
 
     def retrieve(self, question: str, filters: Filters | dict | None = None, k: int = 8,
                  context: str = "") -> Retrieval:

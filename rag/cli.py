@@ -6,6 +6,7 @@ Every user mistake ends as one line on stderr and a non-zero exit code, never a 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -29,6 +30,22 @@ def add_ingest_arguments(parser: argparse.ArgumentParser) -> None:
                         help="remove decisions whose source files are gone")
     parser.add_argument("--rebuild", action="store_true",
                         help="drop the collections first (needed after changing RAG_EMBEDDER)")
+    fetch = parser.add_argument_group("fetching from the LGO website (RAG_LGO_BASE_URL) into the archive")
+    fetch.add_argument("--fetch-lgo", action="store_true",
+                       help="archive new decisions from the LGO website, then ingest them")
+    fetch.add_argument("--since", type=_date_arg, help="first decision date to list (default: a year ago)")
+    fetch.add_argument("--until", type=_date_arg, help="last decision date to list (default: today)")
+    fetch.add_argument("--category", default="children-s-care-services",
+                       help="category slug as in the site's URLs (default: children-s-care-services)")
+    fetch.add_argument("--limit", type=int, help="fetch at most this many new decisions")
+    fetch.add_argument("--refetch", action="store_true", help="fetch again decisions already archived")
+
+
+def _date_arg(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2025-01-31") from None
 
 
 def progress_bar(json_output: bool) -> Callable[[int], Progress] | None:
@@ -59,7 +76,47 @@ def format_report(report: IngestReport) -> str:
     )
 
 
+def run_fetch(args: argparse.Namespace, bot: Bot) -> int:
+    from rag.archive import FetchPlan
+
+    today = dt.date.today()
+    plan = FetchPlan(since=args.since or today - dt.timedelta(days=365), until=args.until or today,
+                     category=args.category, limit=args.limit, refetch=args.refetch)
+    if plan.since > plan.until:
+        raise InputError("--since is after --until")
+    bar = None if args.json else _fetch_bar()
+    try:
+        report, ingested = bot.fetch_lgo(plan, today, bar.update if bar else None)
+    finally:
+        if bar:
+            bar.close()
+    for url, reason in report.failures:
+        print(f"error: {url}: {reason}", file=sys.stderr)
+    if ingested:
+        for name, reason in ingested.failures:
+            print(f"error: {name}: {reason}", file=sys.stderr)
+    if args.json:
+        print(json.dumps({"fetch": report.to_dict(), **(ingested.to_dict() if ingested else {})}))
+    else:
+        print(f"{report.listed} listed, {report.fetched} fetched, {report.skipped} skipped (archived before), "
+              f"{report.disallowed} disallowed by robots.txt, {report.failed} failed; {report.requests} requests in {report.seconds:.1f} s; archive: "
+              f"{bot.settings.archive_dir}")
+        if ingested:
+            print(format_report(ingested))
+    return EXIT_FAILED if report.failed or (ingested and ingested.failed) else EXIT_OK
+
+
+def _fetch_bar():  # noqa: ANN202 - a tqdm bar
+    from tqdm import tqdm
+
+    return tqdm(unit="decision", desc="fetching", delay=2, disable=None, file=sys.stderr)
+
+
 def run_ingest(args: argparse.Namespace, bot: Bot) -> int:
+    if getattr(args, "fetch_lgo", False):
+        if args.paths:
+            raise InputError("--fetch-lgo takes no paths; it ingests what it archives")
+        return run_fetch(args, bot)
     if args.rebuild:
         bot.rebuild()
     report = bot.ingest(args.paths or None, prune=args.prune, progress=progress_bar(args.json))

@@ -59,7 +59,8 @@ def _plan(paths: Iterable[Path], store: Store, settings: Settings, report: Inges
                 _fail(report, record.name, record.error)
                 continue
             try:
-                decision = parse_decision(record.text, source=record.name, url=record.url)
+                decision = parse_decision(record.text, source=record.name, url=record.url,
+                                          defaults=record.defaults)
             except InputError as exc:
                 _fail(report, record.name, str(exc))
                 continue

@@ -156,6 +156,12 @@ def _read_header(lines: list[str]) -> tuple[_Header, int]:
     return header, i
 
 
+def _fill(header: _Header, defaults: dict) -> None:
+    for key in ("category", "subcategory", "outcome", "decision_date"):
+        if getattr(header, key) is None and defaults.get(key):
+            setattr(header, key, defaults[key])
+
+
 def _set_field(header: _Header, label: str, value: str) -> None:
     if label == "category":
         parts = [p.strip() for p in value.split(">")]
@@ -265,14 +271,27 @@ def _content_hash(lines: list[str]) -> str:
     return hashlib.sha256(normal.encode("utf-8")).hexdigest()
 
 
-def parse_decision(text: str, source: str | None = None, url: str | None = None) -> Decision:
-    """Parse a decision statement.  Raises NotADecisionError when there is no case reference."""
+def parse_decision(text: str, source: str | None = None, url: str | None = None,
+                   defaults: dict | None = None) -> Decision:
+    """Parse a decision statement.  Raises NotADecisionError when there is no case reference.
+
+    `defaults` (from a dataset record: ref, council, category, subcategory, outcome,
+    decision_date) fill what the text itself does not say; the text wins where it does."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     all_lines = text.split("\n")
-    start = _find_header(all_lines)
+    defaults = defaults or {}
+    try:
+        start = _find_header(all_lines)
+    except NotADecisionError:
+        if not defaults.get("ref"):
+            raise
+        # A dataset record may hold only the body; its reference comes with the record.
+        all_lines = [f"{defaults.get('council') or 'Unknown council'} ({canonical_ref(defaults['ref'])})"] + all_lines
+        start = 0
     end = _find_end(all_lines, start + 1)
     lines = all_lines[start:end]
     header, body_start = _read_header(lines)
+    _fill(header, defaults)
     body = lines[body_start:]
     exact = any(_NUMBERED_RE.match(line) for line in body)
     raw_paragraphs = _walk_body(body, exact)

@@ -96,9 +96,35 @@ class Settings(BaseSettings):
         default=32, ge=1, le=10_000, description="Questions waiting beyond this get a 'busy' answer."
     )
     concurrency: int = Field(default=2, ge=1, le=64, description="Questions answered at once by the app.")
+    lgo_base_url: str = Field(
+        default="https://www.lgo.org.uk",
+        description="The LGO website that `ingest.py --fetch-lgo` reads (a local copy in tests).",
+    )
+    archive_dir: Path = Field(
+        default=PROJECT_ROOT / "var" / "archive",
+        description="Folder of the local archive of fetched decision pages (never pruned).",
+    )
+    fetch_delay: float = Field(
+        default=1.0, ge=0, le=3600, description="Seconds between requests to the LGO website."
+    )
+    fetch_timeout: float = Field(default=30.0, gt=0, le=600, description="Seconds allowed for each request.")
+    fetch_retries: int = Field(
+        default=3, ge=0, le=10, description="Retries, with back-off, on 429, 5xx and dropped connections."
+    )
+    fetch_contact: str = Field(
+        default="https://github.com/lgo-rag",
+        description="Where the site's operators can reach you; sent in the User-Agent of every request.",
+    )
     max_file_bytes: int = Field(
         default=5_000_000, ge=1, description="Files larger than this are refused by ingest."
     )
+
+    @field_validator("lgo_base_url")
+    @classmethod
+    def _check_base(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
 
     @field_validator("chroma_url")
     @classmethod

@@ -1,22 +1,31 @@
 """Find decision files and read them into text, whatever their encoding.
 
-Decisions come as `.txt`/`.md` files (one decision each) or `.jsonl` files (one decision per line,
-`text` plus optional `url`).  Files saved on Windows arrive in cp1252 or UTF-16, so decoding tries
-the likely encodings in turn; binary files and oversize files are refused with a reason.
+Decisions come as `.txt`/`.md` files (one decision each), `.html` pages saved from the LGO website
+(see rag.lgo_html), or `.jsonl` files (one decision per line: `text`, plus optional `url` and the
+metadata fields of public LGO datasets, used where the text is silent).  Files saved on Windows
+arrive in cp1252 or UTF-16, so decoding tries the likely encodings in turn; binary files and
+oversize files are refused with a reason.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from rag.errors import InputError
+from rag.lgo_html import html_to_text
 
 TEXT_SUFFIXES = {".txt", ".md"}
+HTML_SUFFIXES = {".html", ".htm"}
 JSONL_SUFFIXES = {".jsonl"}
-SUFFIXES = TEXT_SUFFIXES | JSONL_SUFFIXES
+SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSONL_SUFFIXES
+# Fields of public LGO datasets, and the Decision fields they fill when the text is silent.
+DATASET_FIELDS = {"case_id": "ref", "council": "council", "category": "category",
+                  "subcategory": "subcategory", "outcome": "outcome", "date": "decision_date"}
 
 
 @dataclass(frozen=True)
@@ -27,6 +36,7 @@ class SourceText:
     text: str
     url: str | None = None
     error: str | None = None  # a bad JSONL line is reported without stopping the file
+    defaults: dict | None = None  # metadata that came with the record (see DATASET_FIELDS)
 
 
 def find_files(paths: Iterable[Path]) -> tuple[list[Path], list[tuple[str, str]]]:
@@ -41,9 +51,12 @@ def find_files(paths: Iterable[Path]) -> tuple[list[Path], list[tuple[str, str]]
                 files.append(path)
             else:
                 problems.append((str(path), f"unsupported file type {path.suffix or '(none)'!r}; "
-                                 "use .txt, .md or .jsonl"))
+                                 "use .txt, .md, .html or .jsonl"))
         else:
             problems.append((str(path), "no such file or folder"))
+    pages = {p.with_suffix("") for p in files if p.suffix.lower() in HTML_SUFFIXES}
+    # the archive keeps a page and its extracted text side by side: read the page only
+    files = [p for p in files if not (p.suffix.lower() == ".txt" and p.with_suffix("") in pages)]
     return list(dict.fromkeys(files)), problems
 
 
@@ -95,6 +108,8 @@ def read_file(path: Path, max_bytes: int) -> Iterator[SourceText]:
         raise InputError("file is empty")
     if path.suffix.lower() in JSONL_SUFFIXES:
         yield from _jsonl_records(path, text)
+    elif path.suffix.lower() in HTML_SUFFIXES:
+        yield SourceText(name=str(path), text=html_to_text(text, path.name), url=_sidecar_url(path))
     else:
         yield SourceText(name=str(path), text=text)
 
@@ -113,4 +128,43 @@ def _jsonl_records(path: Path, text: str) -> Iterator[SourceText]:
             yield SourceText(name=name, text="", error="record has no string field 'text'")
             continue
         url = record.get("url") if isinstance(record.get("url"), str) else None
-        yield SourceText(name=name, text=record["text"], url=url)
+        try:
+            defaults = dataset_defaults(record)
+        except InputError as exc:
+            yield SourceText(name=name, text="", error=str(exc))
+            continue
+        yield SourceText(name=name, text=record["text"], url=url, defaults=defaults)
+
+
+def dataset_defaults(record: dict) -> dict:
+    """Decision fields from a dataset record's metadata; a bad field is named in the error."""
+    out: dict = {}
+    for key, target in DATASET_FIELDS.items():
+        value = record.get(key)
+        if value in (None, ""):
+            continue
+        if not isinstance(value, str):
+            raise InputError(f"field {key!r} must be text, not {type(value).__name__}")
+        out[target] = value.strip()
+    if "ref" in out:
+        if not re.fullmatch(r"\d{2}[ -]?\d{3}[ -]?\d{3}", out["ref"]):
+            raise InputError(f"field 'case_id' {out['ref']!r} is not an LGO reference like 18-011-812")
+    if "decision_date" in out:
+        try:
+            out["decision_date"] = dt.date.fromisoformat(out["decision_date"][:10])
+        except ValueError:
+            raise InputError(f"field 'date' {out['decision_date']!r} is not a date like 2019-03-28") from None
+    if "category" in out and ">" in out["category"]:
+        head, _, tail = out["category"].partition(">")
+        out["category"] = head.strip()
+        out.setdefault("subcategory", tail.strip())
+    return out
+
+
+def _sidecar_url(path: Path) -> str | None:
+    """The page's address, from the archive's record beside a saved page (see rag.archive)."""
+    try:
+        record = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return record.get("url") if isinstance(record, dict) and isinstance(record.get("url"), str) else None

@@ -1,0 +1,169 @@
+"""A polite HTTP client for the LGO website, and the listing of decisions by month.
+
+The site is a public service run on public money: one request a second by default, a User-Agent
+that names this project, robots.txt honoured, a timeout on every request, and back-off when the
+site says it is busy (429, honouring Retry-After) or failing (5xx).  Everything that touches the
+network is here, behind `PoliteClient`, so tests can point it at a local copy of the site.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import time
+import urllib.robotparser
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlparse
+
+import httpx
+
+from rag.errors import RagError
+
+USER_AGENT = "lgo-rag/0.1 (decision archive for advice services; +{contact})"
+MAX_BACKOFF = 60.0
+_RESULTS = re.compile(r"Your search has\s+([\d,]+)\s+results?", re.I)
+_LINK = re.compile(r"""href=["']((?:https?://[^"'/]+)?/decisions/([a-z0-9-]+)/([a-z0-9-]+)/(\d{2}-\d{3}-\d{3}))["']""",
+                   re.I)
+PER_PAGE = 10
+
+
+class FetchError(RagError):
+    """A page could not be fetched; the message names the URL and why."""
+
+
+@dataclass
+class PoliteClient:
+    """GETs pages one at a time, spaced by `delay` seconds, with retries and robots.txt."""
+
+    base_url: str
+    contact: str = "https://www.lgo.org.uk/copyright"
+    delay: float = 1.0
+    timeout: float = 30.0
+    retries: int = 3
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+    requests: int = 0
+    _last: float | None = field(default=None, repr=False)
+    _robots: urllib.robotparser.RobotFileParser | None = field(default=None, repr=False)
+    _http: httpx.Client | None = field(default=None, repr=False)
+
+    @property
+    def user_agent(self) -> str:
+        return USER_AGENT.format(contact=self.contact)
+
+    def url(self, path: str) -> str:
+        return urljoin(self.base_url.rstrip("/") + "/", path.lstrip("/"))
+
+    def _client(self) -> httpx.Client:
+        if self._http is None:
+            self._http = httpx.Client(timeout=self.timeout, follow_redirects=True,
+                                      headers={"User-Agent": self.user_agent})
+        return self._http
+
+    def close(self) -> None:
+        if self._http is not None:
+            self._http.close()
+            self._http = None  # a later request opens a new connection pool
+
+    def _wait_turn(self) -> None:
+        if self._last is not None:
+            remaining = self.delay - (self.clock() - self._last)
+            if remaining > 0:
+                self.sleep(remaining)
+        self._last = self.clock()
+
+    def allowed(self, url: str) -> bool:
+        """robots.txt, read once: a missing file (4xx) allows all; an unreadable one (5xx,
+        network) allows nothing, as the robots standard asks."""
+        if self._robots is None:
+            robots = urllib.robotparser.RobotFileParser()
+            try:
+                status, text = self._get(self.url("/robots.txt"), check_robots=False)
+            except FetchError:
+                status, text = 503, ""
+            if status >= 500:
+                robots.disallow_all = True
+            elif status >= 400:
+                robots.allow_all = True
+            else:
+                robots.parse(text.splitlines())
+            self._robots = robots
+        return self._robots.can_fetch(self.user_agent, url)
+
+    def get(self, url: str) -> str:
+        """The page's text, or FetchError after the retries."""
+        if not self.allowed(url):
+            raise FetchError(f"{url}: disallowed by robots.txt")
+        status, text = self._get(url)
+        if status >= 400:
+            raise FetchError(f"{url}: HTTP {status}")
+        return text
+
+    def _get(self, url: str, check_robots: bool = True) -> tuple[int, str]:
+        """(status, text), retrying 429, 5xx, timeouts and dropped connections with back-off."""
+        for attempt in range(self.retries + 1):
+            self._wait_turn()
+            self.requests += 1
+            try:
+                response = self._client().get(url)
+            except httpx.HTTPError as exc:
+                problem = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                if attempt == self.retries:
+                    raise FetchError(f"{url}: {problem} (after {attempt + 1} tries)") from None
+                self.sleep(min(MAX_BACKOFF, 2.0 ** attempt))
+                continue
+            if response.status_code == 429 or response.status_code >= 500:
+                if attempt == self.retries:
+                    return response.status_code, response.text
+                self.sleep(_backoff(response, attempt))
+                continue
+            return response.status_code, response.text
+        raise AssertionError("unreachable")
+
+
+def _backoff(response: httpx.Response, attempt: int) -> float:
+    try:
+        asked = float(response.headers.get("Retry-After", ""))
+    except ValueError:
+        asked = 0.0
+    return min(MAX_BACKOFF, max(asked, 2.0 ** attempt))
+
+
+def month_windows(since: dt.date, until: dt.date) -> Iterator[tuple[dt.date, dt.date]]:
+    """Calendar-month windows covering since..until (the first and last may be partial)."""
+    start = since
+    while start <= until:
+        next_month = (start.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+        yield start, min(until, next_month - dt.timedelta(days=1))
+        start = next_month
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A decision found in the listing: its page's URL and the reference in dashed form."""
+
+    url: str
+    category: str
+    subcategory: str
+    ref_key: str
+
+
+def list_window(client: PoliteClient, since: dt.date, until: dt.date, category: str | None) -> list[Listed]:
+    """Every decision the site lists for the window, page by page (10 a page)."""
+    found: dict[str, Listed] = {}
+    page, total = 1, None
+    while total is None or (page - 1) * PER_PAGE < total:
+        path = f"/Decisions/SearchResults?fd={since.isoformat()}&td={until.isoformat()}&page={page}"
+        text = client.get(client.url(path))
+        match = _RESULTS.search(text)
+        total = int(match.group(1).replace(",", "")) if match else 0
+        links = _LINK.findall(text)
+        for href, cat, sub, ref_key in links:
+            if category is None or cat.lower() == category.lower():
+                url = client.url(urlparse(href).path)
+                found.setdefault(ref_key, Listed(url, cat.lower(), sub.lower(), ref_key))
+        if not links:
+            break
+        page += 1
+    return list(found.values())

@@ -1,0 +1,221 @@
+"""The LGO archive: HTML pages parsed with their official paragraph numbers, dataset records with
+metadata, and the polite, resumable fetcher run against a copy of the site served on loopback."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import subprocess
+import sys
+
+import pytest
+
+from rag import Bot, Settings
+from rag.archive import FetchPlan
+from rag.chunk import chunk_decision
+from rag.fetch import PoliteClient
+from rag.lgo_html import html_to_text
+from rag.parse import parse_decision
+from tests.conftest import PROJECT, free_port
+from tests.lgo_site import Site, decision_page, serve
+
+EXACT = ["18 009 360", "18 011 812", "19 012 512"]  # seeds whose text kept the official numbers
+SECRET = "/decisions/children-s-care-services/secret/23-999-001"
+WINDOW = FetchPlan(since=dt.date(2019, 1, 1), until=dt.date(2024, 12, 31))
+
+
+@pytest.mark.parametrize("ref", EXACT)
+def test_html_pages_give_the_official_paragraph_numbers(seeds, ref):
+    decision = seeds[ref]
+    again = parse_decision(html_to_text(decision_page(decision)))
+    assert [(p.number, p.section, p.text) for p in again.paragraphs] == \
+        [(p.number, p.section, p.text) for p in decision.paragraphs]
+    assert all(p.exact for p in again.paragraphs)
+    assert (again.ref, again.council, again.outcome, again.decision_date, again.category, again.subcategory) == \
+        (decision.ref, decision.council, decision.outcome, decision.decision_date, decision.category,
+         decision.subcategory)
+
+
+def test_html_files_are_ingested_like_text(settings, fake_embedder, seeds, tmp_path):
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    (folder / "18-011-812.html").write_text(decision_page(seeds["18 011 812"]), encoding="utf-8")
+    (folder / "not-a-decision.html").write_text("<html><body><p>Cookies</p></body></html>", encoding="utf-8")
+    report = Bot(settings, embedder=fake_embedder).ingest([folder])
+    assert (report.added, report.failed) == (1, 1)
+    assert "not-a-decision.html" in report.failures[0][0] and "article" in report.failures[0][1]
+    assert report.chunks == len(chunk_decision(seeds["18 011 812"], settings.chunk_max_tokens, "x"))
+
+
+def test_dataset_records_lend_their_metadata(settings, fake_embedder, seed_texts, tmp_path):
+    body = seed_texts["24 003 230"]  # the Kent decision states no category, outcome or date
+    records = [
+        {"case_id": "24-003-230", "text": body, "date": "2024-07-15", "category": "Children's care services",
+         "subcategory": "Other", "outcome": "Not upheld", "url": "https://www.lgo.org.uk/x/24-003-230"},
+        {"case_id": "24-003-231", "text": "The complaint\n\n  1. Mr Q says the Council lost his file.",
+         "council": "Kent County Council", "date": "2024-08-01"},
+        {"case_id": "24-003-232", "text": body, "date": "15/07/2024"},
+        {"case_id": 24003233, "text": body},
+    ]
+    path = tmp_path / "dataset.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in records), encoding="utf-8")
+    bot = Bot(settings, embedder=fake_embedder)
+    report = bot.ingest([path])
+    assert (report.added, report.failed) == (2, 2)
+    reasons = dict(report.failures)
+    assert "'date'" in reasons[f"{path}#3"] and "'case_id'" in reasons[f"{path}#4"]
+    kent = bot.store.registry()["24 003 230"]
+    assert (kent["outcome"], kent["decision_date"], kent["subcategory"]) == ("Not upheld", "2024-07-15", "Other")
+    assert kent["url"] == "https://www.lgo.org.uk/x/24-003-230"
+    assert bot.store.registry()["24 003 231"]["council"] == "Kent County Council"
+
+
+@pytest.fixture
+def site(seeds):
+    site = Site()
+    for decision in seeds.values():
+        if decision.decision_date is None:  # the site always shows a date
+            decision = dataclasses.replace(decision, decision_date=dt.date(2024, 7, 15), category=
+                                           "Children's care services", subcategory="Other", outcome="Not upheld")
+        site.add(decision)
+    secret = dataclasses.replace(seeds["19 012 512"], ref="23 999 001")
+    site.add(secret, subcategory_slug="secret")
+    port = free_port()
+    server = serve(site, port)
+    site.base_url = f"http://127.0.0.1:{port}"
+    yield site
+    server.shutdown()
+    server.server_close()
+
+
+def _bot(settings, site, fake_embedder, sleeps: list | None = None, **kw) -> Bot:
+    settings = Settings(store_dir=settings.store_dir, data_dir=settings.data_dir, lgo_base_url=site.base_url,
+                        archive_dir=settings.store_dir.parent / "archive", fetch_delay=0, **kw)
+    client = PoliteClient(site.base_url, delay=settings.fetch_delay, retries=settings.fetch_retries,
+                          timeout=5, sleep=(sleeps.append if sleeps is not None else lambda s: None))
+    return Bot(settings, embedder=fake_embedder, lgo_client=client)
+
+
+def _fetched_decisions(site: Site) -> list[str]:
+    return [r for r in site.requests if r.startswith("/decisions/")]
+
+
+def test_full_fetch_archives_and_ingests_every_listed_decision(settings, site, fake_embedder, seeds):
+    bot = _bot(settings, site, fake_embedder)
+    report, ingested = bot.fetch_lgo(WINDOW, today=dt.date(2026, 11, 24))
+    assert (report.fetched, report.failed) == (5, 0), report.failures
+    assert report.listed == 6 and ingested is not None and ingested.added == 5
+    assert report.disallowed == 1 and SECRET not in site.requests, "robots.txt disallows it"
+    assert any("lgo-rag" in agent for agent in site.agents)
+    registry = bot.store.registry()
+    for ref in EXACT:
+        assert registry[ref]["council"] == seeds[ref].council
+        assert registry[ref]["url"].startswith(site.base_url + "/decisions/children-s-care-services/")
+        assert len(bot.store.chunk_ids(ref)) == len(chunk_decision(seeds[ref], settings.chunk_max_tokens, "x"))
+    folder = bot.settings.archive_dir / "decisions"
+    record = json.loads((folder / "18-011-812.json").read_text())
+    assert set(record) >= {"url", "fetched_at", "sha256"} and (folder / "18-011-812.txt").exists()
+    hits = bot.retrieve("Did the council involve the father in the single assessment?").hits
+    assert "18 011 812" in {h.ref for h in hits[:3]}
+
+
+def test_an_interrupted_run_resumes_without_fetching_again(settings, site, fake_embedder):
+    bot = _bot(settings, site, fake_embedder)
+    first, _ = bot.fetch_lgo(dataclasses.replace(WINDOW, limit=2), today=dt.date(2026, 11, 24))
+    assert first.fetched == 2
+    done = set(_fetched_decisions(site))
+    site.requests.clear()
+    second, ingested = bot.fetch_lgo(WINDOW, today=dt.date(2026, 11, 24))
+    assert second.fetched == 3 and second.listed == 4, "checkpointed windows are not listed again"
+    assert not done & set(_fetched_decisions(site)), "archived decisions are not fetched again"
+    site.requests.clear()
+    third, _ = bot.fetch_lgo(WINDOW, today=dt.date(2026, 11, 24))
+    assert third.fetched == 0 and not any("SearchResults" in r for r in site.requests), \
+        "windows listed in full are checkpointed"
+    assert bot.store.count_decisions() == 5
+
+
+def test_a_run_stopped_by_ctrl_c_resumes(settings, site, fake_embedder, monkeypatch):
+    from rag.archive import Archive
+
+    real_save, saved = Archive.save, []
+
+    def save_then_stop(self, item, page, text, fetched_at):  # noqa: ANN001
+        if len(saved) == 3:
+            raise KeyboardInterrupt
+        saved.append(item.ref_key)
+        return real_save(self, item, page, text, fetched_at)
+
+    monkeypatch.setattr(Archive, "save", save_then_stop)
+    bot = _bot(settings, site, fake_embedder)
+    with pytest.raises(KeyboardInterrupt):
+        bot.fetch_lgo(WINDOW, today=dt.date(2026, 11, 24))
+    monkeypatch.undo()
+    site.requests.clear()
+    report, ingested = bot.fetch_lgo(WINDOW, today=dt.date(2026, 11, 24))
+    assert report.fetched == 2 and ingested.added == 5, "the archived three are ingested, not fetched again"
+    assert not {f"/{k}" for k in saved} & {r.rsplit("/", 1)[-1] for r in _fetched_decisions(site)}
+
+
+def test_busy_site_is_retried_after_backing_off(settings, site, fake_embedder):
+    path = "/decisions/children-s-care-services/child-protection/19-012-512"
+    assert path in site.decisions
+    site.faults[path] += [429, 503]
+    sleeps: list[float] = []
+    report, _ = _bot(settings, site, fake_embedder, sleeps).fetch_lgo(WINDOW, today=dt.date(2026, 11, 24))
+    assert (report.fetched, report.failed) == (5, 0)
+    assert site.requests.count(path) == 3 and len([s for s in sleeps if s >= 1]) >= 2
+
+
+def test_a_failing_page_gives_up_cleanly_and_the_run_goes_on(settings, site, fake_embedder):
+    path = "/decisions/children-s-care-services/child-protection/19-012-512"
+    site.faults[path] += [500] * 10
+    report, ingested = _bot(settings, site, fake_embedder, fetch_retries=2).fetch_lgo(
+        WINDOW, today=dt.date(2026, 11, 24))
+    assert (report.fetched, report.failed) == (4, 1) and ingested.added == 4
+    url, reason = report.failures[0]
+    assert url.endswith(path) and reason == "HTTP 500"
+    assert site.requests.count(path) == 3
+
+
+def test_a_malformed_page_is_reported_and_kept_raw(settings, site, fake_embedder):
+    path = "/decisions/children-s-care-services/child-protection/19-012-512"
+    site.faults[path] += ["malformed"]
+    bot = _bot(settings, site, fake_embedder)
+    report, _ = bot.fetch_lgo(WINDOW, today=dt.date(2026, 11, 24))
+    assert report.failed == 1 and report.failures[0][0].endswith(path) and "cannot parse" in report.failures[0][1]
+    assert (bot.settings.archive_dir / "failed" / "19-012-512.html").exists()
+    retry, _ = bot.fetch_lgo(WINDOW, today=dt.date(2026, 11, 24))  # the window was not checkpointed
+    assert retry.fetched == 1 and retry.failed == 0
+
+
+def test_requests_are_spaced_by_the_delay():
+    clock = {"now": 0.0}
+    sleeps: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        clock["now"] += seconds
+
+    client = PoliteClient("http://127.0.0.1:9", delay=1.0, sleep=sleep, clock=lambda: clock["now"])
+    for _ in range(3):
+        client._wait_turn()
+        clock["now"] += 0.25  # the request itself
+    assert sleeps == [0.75, 0.75]
+
+
+def test_command_line_fetch_reports_failures_and_exits_1(settings, site, tmp_path):
+    site.faults["/decisions/children-s-care-services/child-protection/19-012-512"] += [500] * 10
+    env = {"RAG_STORE_DIR": str(tmp_path / "store"), "RAG_ARCHIVE_DIR": str(tmp_path / "archive"),
+           "RAG_LGO_BASE_URL": site.base_url, "RAG_FETCH_DELAY": "0", "RAG_FETCH_RETRIES": "0",
+           "PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1"}
+    done = subprocess.run([sys.executable, "ingest.py", "--fetch-lgo", "--since", "2019-01-01", "--until",
+                           "2024-12-31", "--json"], cwd=PROJECT, env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 1, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["fetch"]["fetched"] == 4 and summary["added"] == 4
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "19-012-512" in errors[0] and "Traceback" not in done.stderr
+    assert (tmp_path / "archive" / "decisions" / "18-011-812.html").exists()
