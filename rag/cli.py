@@ -99,8 +99,8 @@ def run_fetch(args: argparse.Namespace, bot: Bot) -> int:
         print(json.dumps({"fetch": report.to_dict(), **(ingested.to_dict() if ingested else {})}))
     else:
         print(f"{report.listed} listed, {report.fetched} fetched, {report.skipped} skipped (archived before), "
-              f"{report.disallowed} disallowed by robots.txt, {report.failed} failed; {report.requests} requests in {report.seconds:.1f} s; archive: "
-              f"{bot.settings.archive_dir}")
+              f"{report.disallowed} disallowed by robots.txt, {report.failed} failed; {report.requests} "
+              f"requests in {report.seconds:.1f} s; archive: {bot.settings.archive_dir}")
         if ingested:
             print(format_report(ingested))
     return EXIT_FAILED if report.failed or (ingested and ingested.failed) else EXIT_OK
