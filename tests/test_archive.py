@@ -14,7 +14,7 @@ import pytest
 from rag import Bot, Settings
 from rag.archive import FetchPlan
 from rag.chunk import chunk_decision
-from rag.fetch import PoliteClient
+from rag.fetch import PoliteClient, list_window
 from rag.lgo_html import html_to_text
 from rag.parse import parse_decision
 from tests.conftest import PROJECT, free_port
@@ -188,6 +188,22 @@ def test_a_malformed_page_is_reported_and_kept_raw(settings, site, fake_embedder
     assert (bot.settings.archive_dir / "failed" / "19-012-512.html").exists()
     retry, _ = bot.fetch_lgo(WINDOW, today=dt.date(2026, 11, 24))  # the window was not checkpointed
     assert retry.fetched == 1 and retry.failed == 0
+
+
+def test_listing_follows_every_page(seeds):
+    site = Site()
+    for n in range(23):  # one month with more results than a page holds
+        site.add(dataclasses.replace(seeds["19 012 512"], ref=f"20 000 {n:03d}", decision_date=dt.date(2020, 5, 2)))
+    port = free_port()
+    server = serve(site, port)
+    try:
+        client = PoliteClient(f"http://127.0.0.1:{port}", delay=0)
+        listed = list_window(client, dt.date(2020, 5, 1), dt.date(2020, 5, 31), "children-s-care-services")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert len(listed) == 23 and len({item.ref_key for item in listed}) == 23
+    assert [r.rsplit("=", 1)[-1] for r in site.requests if "SearchResults" in r] == ["1", "2", "3"]
 
 
 def test_requests_are_spaced_by_the_delay():
