@@ -18,6 +18,7 @@ from rag.cite import QuoteFilter
 from rag.errors import InputError
 from rag.extractive import decision_line, extractive_answer
 from rag.filters import Filters
+from rag.guard import index_text
 from rag.lexical import stems
 from rag.llm import INSTEAD, LLMFailure, stream_llm
 from rag.models import Answer
@@ -97,7 +98,7 @@ def coverage(question: str, hits: list[Hit], rarity: Callable[[str], float]) -> 
     wanted = set(stems(question)) - DOMAIN_WORDS
     if not wanted:
         return 1.0
-    seen = set(stems(" ".join(f"{h.metadata.get('council', '')} {h.text}" for h in hits[:3])))
+    seen = set(stems(" ".join(f"{h.metadata.get('council', '')} {index_text(h.text)}" for h in hits[:3])))
     total = sum(rarity(w) for w in wanted)
     return sum(rarity(w) for w in wanted if w in seen) / total if total else 1.0
 

@@ -23,6 +23,7 @@ from rag.filters import Filters
 from rag.ingest import Progress, ingest
 from rag.llm import make_chat_model
 from rag.models import Answer, IngestReport
+from rag.qlog import QuestionLog
 from rag.retrieve import Retrieval, retrieve
 from rag.sets import answer_set, is_set_question, parse_set_filters
 from rag.settings import Settings
@@ -61,6 +62,9 @@ class Bot:
         self._catalog: Catalog | None = None
         self._chat_model: BaseChatModel | None = chat_model
         self.lgo_client = lgo_client
+        self._question_log: QuestionLog | None = None
+        if self.settings.question_log_days:
+            self._question_log = QuestionLog(self.settings.question_log_path, self.settings.question_log_days)
 
     @property
     def embedder(self) -> Embeddings:
@@ -162,6 +166,7 @@ class Bot:
                                 self.catalog, self.store,
                                 lambda topic, f: self.retrieve(topic, f, k=20))
             yield answer.answer
+            self._log(answer, filters)
             yield answer
             return
         retrieval = self.retrieve(question, filters, context=context)
@@ -172,7 +177,12 @@ class Bot:
         else:
             yield offline.answer
             answer = offline
+        self._log(answer, filters)
         yield answer
+
+    def _log(self, answer: Answer, filters: Filters) -> None:
+        if self._question_log is not None:
+            self._question_log.record(answer, filters.to_dict())
 
     def retriever(self, k: int = 5, filters: dict | None = None) -> "DecisionRetriever":
         """A LangChain BaseRetriever over this bot's index."""

@@ -17,6 +17,7 @@ from typing import Any
 
 from rag.dense import DenseIndex
 from rag.filters import Filters, norm
+from rag.guard import index_text
 from rag.lexical import LexicalIndex, fingerprint
 from rag.store import Store
 
@@ -36,7 +37,7 @@ def lexical_text(meta: dict[str, Any], text: str) -> str:
     """What BM25 indexes: the words plus who said them, so references and councils match."""
     return " ".join(
         str(meta.get(key, "")) for key in ("council", "ref", "section", "heading")
-    ) + " " + text
+    ) + " " + index_text(text)
 
 
 class Catalog:

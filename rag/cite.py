@@ -19,7 +19,7 @@ _TRANSLATE = str.maketrans({
     "\u2013": "-", "\u2014": "-", "\u2011": "-", "\u00a0": " ", "\u202f": " ",
 })
 # Zero-width and other invisible characters, which could hide text inside a quote.
-_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\u202a-\u202e\u2066-\u2069]")
 MIN_QUOTE_CHARS = 12
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from rag.chunk import sentence_spans
 from rag.cite import citation_for
+from rag.guard import planted_spans
 from rag.lexical import expand_query, stems
 from rag.models import Citation
 from rag.retrieve import Hit
@@ -85,16 +86,19 @@ def best_quote(question: str, hit: Hit, rarity: dict[str, float], lead: bool = F
     whole = WHOLE_LEAD_WORDS if lead else WHOLE_PARAGRAPH_WORDS
     if hit.section_kind in ("remedy", "decision"):
         whole = WHOLE_REMEDY_WORDS
-    if len(hit.text.split()) <= whole:
+    planted = planted_spans(hit.text)
+    if len(hit.text.split()) <= whole and not planted:
         return _LIST_MARKER.sub("", hit.text)
     wanted = stems(expand_query(question))
     wanted_set, wanted_pairs = set(wanted), set(zip(wanted, wanted[1:]))
-    spans = [(a, b) for a, b in sentence_spans(hit.text) if len(hit.text[a:b].split()) >= 4]
+    spans = [(a, b) for a, b in sentence_spans(hit.text)
+             if len(hit.text[a:b].split()) >= 4 and (a, b) not in planted]
     if not spans:
-        return hit.text
+        return "" if planted else hit.text
     windows = [(a, b) for a, b in spans]
     windows += [(spans[i][0], spans[i + 1][1]) for i in range(len(spans) - 1)
-                if len(hit.text[spans[i][0] : spans[i + 1][1]].split()) <= MAX_QUOTE_WORDS]
+                if len(hit.text[spans[i][0] : spans[i + 1][1]].split()) <= MAX_QUOTE_WORDS
+                and not any(spans[i][1] <= a and b <= spans[i + 1][0] for a, b in planted)]
 
     def score(window: tuple[int, int]) -> float:
         words = stems(hit.text[window[0] : window[1]])

@@ -19,6 +19,7 @@ from langchain_core.embeddings import Embeddings
 
 from rag.chunk import chunk_decision, text_hash
 from rag.errors import InputError
+from rag.guard import index_text
 from rag.models import Chunk, Decision, IngestReport
 from rag.parse import parse_decision
 from rag.settings import Settings
@@ -144,7 +145,7 @@ def _write(plan: _Plan, store: Store, embedder: Embeddings, settings: Settings,
         for decision, status, _ in batch:
             if status == "updated":  # reuse the vectors of paragraphs that did not change
                 cache.remember(store.chunk_vectors(decision.ref))
-        texts = [c.text for _, _, chunks in batch for c in chunks]
+        texts = [index_text(c.text) for _, _, chunks in batch for c in chunks]  # planted instructions out
         vectors = cache.vectors(texts)
         offset = 0
         items = []

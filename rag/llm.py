@@ -21,6 +21,7 @@ from langchain_core.prompts import ChatPromptTemplate
 
 from rag.errors import RagError
 from rag.extractive import decision_line
+from rag.guard import WITHHELD, index_text
 from rag.prompts import load_prompt
 from rag.retrieve import Hit
 from rag.settings import Settings
@@ -59,7 +60,7 @@ def format_context(hits: list[Hit]) -> str:
     for n, hit in enumerate(hits, start=1):
         where = f"paragraph {hit.paragraph}" if hit.paragraph is not None else "summary"
         section = hit.metadata.get("section", "")
-        blocks.append(f"[{n}] {decision_line(hit.metadata)} - {section}, {where}:\n{hit.text}")
+        blocks.append(f"[{n}] {decision_line(hit.metadata)} - {section}, {where}:\n{index_text(hit.text, WITHHELD)}")
     return "\n\n".join(blocks)
 
 

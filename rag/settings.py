@@ -115,6 +115,15 @@ class Settings(BaseSettings):
         default="https://github.com/lgo-rag",
         description="Where the site's operators can reach you; sent in the User-Agent of every request.",
     )
+    question_log_days: int = Field(
+        default=0, ge=0, le=3650,
+        description="0: questions are not logged. N: log questions (no IP addresses) to "
+        "RAG_QUESTION_LOG_PATH and delete entries older than N days.",
+    )
+    question_log_path: Path = Field(
+        default=PROJECT_ROOT / "var" / "questions.jsonl",
+        description="Where questions are logged when RAG_QUESTION_LOG_DAYS is above 0.",
+    )
     max_file_bytes: int = Field(
         default=5_000_000, ge=1, description="Files larger than this are refused by ingest."
     )

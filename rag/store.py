@@ -19,6 +19,7 @@ import numpy as np
 
 from rag.chunk import decision_metadata
 from rag.errors import EmbedderMismatchError, RagError, StoreError
+from rag.lock import lock_store
 from rag.models import Chunk, Decision
 from rag.settings import Settings
 
@@ -49,6 +50,11 @@ def make_chroma_client(settings: Settings):  # noqa: ANN201 - chromadb.ClientAPI
             ) from None
     try:
         settings.store_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"cannot create the store at {settings.store_dir} ({exc.strerror}); check RAG_STORE_DIR") \
+            from None
+    lock_store(settings.store_dir)  # one process at a time on an embedded store
+    try:
         return chromadb.PersistentClient(path=str(settings.store_dir), settings=chroma_settings)
     except Exception as exc:  # noqa: BLE001
         raise StoreError(

@@ -36,8 +36,14 @@ CSS = """
 """
 
 
+# Bidirectional controls can make text display in another order than it reads ("Trojan Source"):
+# shown as visible markers instead, so a quote on screen is the quote that was verified.
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
 def esc(value: Any) -> str:
-    return html.escape(str(value if value is not None else ""), quote=True)
+    text = html.escape(str(value if value is not None else ""), quote=True)
+    return _BIDI.sub(lambda m: f"[U+{ord(m.group()):04X}]", text)
 
 
 def chat_markdown(text: str) -> str:

@@ -42,15 +42,15 @@ def _tail(log: Path, lines: int = 40) -> str:
 
 
 @contextlib.contextmanager
-def _chroma_server(folder: Path) -> Iterator[str]:
-    """`chroma run` on a free loopback port; yields its URL once the heartbeat answers, and always
-    stops it afterwards."""
+def _chroma_server(folder: Path, port: int | None = None) -> Iterator[str]:
+    """`chroma run` on a free loopback port (or `port`); yields its URL once the heartbeat
+    answers, and always stops it afterwards."""
     if not CHROMA.exists():
         pytest.fail(f"chroma CLI not found at {CHROMA}")
-    port = _free_port()
+    port = port or _free_port()
     url = f"http://127.0.0.1:{port}"
     log = folder / "chroma.log"
-    with log.open("wb") as out:
+    with log.open("ab") as out:
         proc = subprocess.Popen(
             [str(CHROMA), "run", "--path", str(folder / "db"), "--host", "127.0.0.1", "--port", str(port)],
             stdout=out,
@@ -158,3 +158,25 @@ def test_server_that_went_away_is_a_store_error(tmp_path):
 
     with pytest.raises(StoreError, match=url.replace(".", r"\.")):
         bot.ingest([DECISIONS_DIR / "24-003-230.txt"])
+
+
+def test_the_server_going_away_gives_clear_errors_then_recovers(tmp_path):
+    """No restart of the client is needed: the same Bot answers again once the server is back."""
+    folder, port = tmp_path / "server", _free_port()
+    folder.mkdir()
+    question = "Did the council involve the non-resident parent in the assessment?"
+    with _chroma_server(folder, port) as url:
+        bot = Bot(_server_settings(url, tmp_path / "cache"), embedder=FakeEmbedder())
+        bot.ingest()
+        expected = [h.id for h in bot.retrieve(question, k=5).hits]
+    started = time.monotonic()
+    for call in (lambda: bot.ask(question), lambda: bot.ingest(), lambda: bot.store.count_chunks()):
+        with pytest.raises(StoreError) as gone:
+            call()
+        message = str(gone.value)
+        assert url in message and "\n" not in message and "running" in message
+    assert time.monotonic() - started < 30, "errors come quickly, not after long hangs"
+    with _chroma_server(folder, port):
+        assert [h.id for h in bot.retrieve(question, k=5).hits] == expected
+        assert bot.ask(question).citations
+        assert bot.ingest().unchanged == 5
