@@ -9,6 +9,7 @@ it when its holder dies, even by SIGKILL; a stale lock file cannot block anyone.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 from pathlib import Path
@@ -25,7 +26,12 @@ def lock_store(folder: Path) -> None:
         return
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / ".lock"
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+            return  # a store this process cannot write is one it cannot corrupt either
+        raise StoreError(f"cannot open the store at {folder} ({exc.strerror}); check RAG_STORE_DIR") from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

@@ -99,10 +99,18 @@ def _guarded(method: Callable[..., T]) -> Callable[..., T]:
         except Exception as exc:  # noqa: BLE001 - chromadb, httpx and sqlite all raise their own
             raise StoreError(
                 f"the Chroma store at {self.location} failed during {method.__name__} "
-                f"({type(exc).__name__}: {str(exc)[:200]}); check that it is running and writable"
+                f"({type(exc).__name__}: {str(exc)[:200]}); {_advice(str(exc))}"
             ) from None
 
     return wrapper
+
+
+def _advice(problem: str) -> str:
+    text = problem.lower()
+    if any(s in text for s in ("disk", "no space", "readonly", "read-only", "too large", "full")):
+        return ("free some disk space or make the store folder writable, then run again: what was stored "
+                "before is intact, and the next run completes the rest")
+    return "check that it is running and writable"
 
 
 class Store:
