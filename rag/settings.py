@@ -124,6 +124,10 @@ class Settings(BaseSettings):
         default=PROJECT_ROOT / "var" / "questions.jsonl",
         description="Where questions are logged when RAG_QUESTION_LOG_DAYS is above 0.",
     )
+    rate_limit_per_minute: int = Field(
+        default=30, ge=0, le=100_000,
+        description="Questions one client (address) may ask the app per minute; 0: no limit.",
+    )
     max_file_bytes: int = Field(
         default=5_000_000, ge=1, description="Files larger than this are refused by ingest."
     )

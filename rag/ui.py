@@ -14,10 +14,11 @@ from typing import Any
 import gradio as gr
 
 from rag.bot import Bot
-from rag.errors import RagError
+from rag.errors import InputError, RagError
 from rag.filters import Filters
 from rag.models import Answer, Citation
 from rag.parse import parse_decision
+from rag.ratelimit import RateLimiter, too_many
 from rag.settings import Settings
 from rag.ui_render import (
     CSS,
@@ -50,6 +51,13 @@ class ChatApp:
     def __init__(self, bot: Bot, settings: Settings | None = None) -> None:
         self.bot = bot
         self.settings = settings or bot.settings
+        self.limiter = RateLimiter(self.settings.rate_limit_per_minute)
+
+    def _refused(self, request: gr.Request | None) -> str | None:
+        """The 'too many questions' message for a client over its limit, else None."""
+        host = getattr(getattr(request, "client", None), "host", None) or getattr(request, "session_hash", None)
+        wait = self.limiter.wait_for(str(host or "unknown"))
+        return too_many(wait) if wait else None
 
     # -- answering -----------------------------------------------------------------------------
     def filters(self, council: str | None = None, outcome: str | None = None, category: str | None = None,
@@ -63,8 +71,11 @@ class ChatApp:
 
     def api_ask(self, question: str, council: str = "", outcome: str = "", category: str = "",
                 subcategory: str = "", since: str = "", until: str = "",
-                financial_remedy: bool = False) -> dict:
+                financial_remedy: bool = False, request: gr.Request = None) -> dict:
         """The `/ask` endpoint: the answer JSON, or {"error": "..."} for bad input."""
+        refused = self._refused(request)
+        if refused:
+            return {"error": refused}
         try:
             filters = self.filters(council, outcome, category, subcategory, since, until, financial_remedy)
             return self.bot.ask(question, filters).to_dict()
@@ -74,12 +85,18 @@ class ChatApp:
             log.exception("unexpected error in /ask")
             return {"error": UNEXPECTED}
 
-    def respond(self, question: str, messages: list[dict], history: list[str], *filter_values: Any
-                ) -> Iterator[tuple[Any, ...]]:
+    def respond(self, question: str, messages: list[dict], history: list[str], council: str | None = None,
+                outcome: str | None = None, category: str | None = None, subcategory: str | None = None,
+                since: str | None = None, until: str | None = None, financial_remedy: bool = False,
+                request: gr.Request = None) -> Iterator[tuple[Any, ...]]:
         """Stream an answer into the chat; yields (messages, history, panel, picker, answer dict,
-        cited paragraph, letter reference)."""
+        cited paragraph, letter reference).  (Gradio passes the request to named parameters only.)"""
+        filter_values = (council, outcome, category, subcategory, since, until, financial_remedy)
         messages = [*(messages or []), {"role": "user", "content": esc(question)}]
         try:
+            refused = self._refused(request)
+            if refused:
+                raise InputError(refused)
             chat = self.bot.chat(self.filters(*filter_values), history)
             messages.append({"role": "assistant", "content": ""})
             streamed = ""
@@ -223,7 +240,7 @@ class ChatApp:
         auth = None
         if self.settings.auth_username and self.settings.auth_password:
             auth = (self.settings.auth_username, self.settings.auth_password)
-        demo = self.build()
+        demo = self.demo = self.build()
         demo.queue(max_size=self.settings.queue_max_size, default_concurrency_limit=self.settings.concurrency)
         options = dict(server_name=self.settings.host, server_port=self.settings.port, auth=auth,
                        show_error=False, quiet=True, css=CSS, footer_links=["api"])

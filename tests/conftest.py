@@ -136,7 +136,9 @@ def app_server(tmp_path_factory, minilm, seed_texts):
         (folder / f"{ref.replace(' ', '-')}.txt").write_text(text, encoding="utf-8")
     (folder / "99-999-999.txt").write_text(planted_decision(seed_texts["18 011 812"]), encoding="utf-8")
     port = free_port()
-    settings = Settings(store_dir=tmp_path_factory.mktemp("app-store") / "store", data_dir=folder, port=port)
+    # no per-client limit here: every test asks from 127.0.0.1 (tests/test_load.py tests the limit)
+    settings = Settings(store_dir=tmp_path_factory.mktemp("app-store") / "store", data_dir=folder, port=port,
+                        rate_limit_per_minute=0)
     bot = Bot(settings, embedder=minilm)
     assert bot.ingest().failed == 0
     app = ChatApp(bot, settings)

@@ -18,6 +18,7 @@ from rag.lock import unlock_store
 from tests.conftest import DECISIONS_DIR, PROJECT
 
 QUESTION = "Must a council involve a non-resident parent in a single assessment?"
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture

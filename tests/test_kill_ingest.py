@@ -7,7 +7,6 @@ figures to docs/reliability.md for the team to read.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import random
 import signal
@@ -21,10 +20,10 @@ from conftest import DECISIONS_DIR, PROJECT
 
 from rag import Bot, Settings
 from rag.lexical import fingerprint
+from tests.reliability_report import write_section
 
 KILLS = 10
 VARIANTS = 40
-REPORT = PROJECT / "docs" / "reliability.md"
 
 
 def _corpus(folder: Path) -> Path:
@@ -96,18 +95,11 @@ def test_sigkill_ten_times_then_finish_equals_a_clean_ingest(tmp_path):
     assert killed["findable"] == len(killed["chunks"]), "every chunk is its own nearest neighbour"
     assert killed["lexical_ids"] == set(killed["chunks"]) and killed["lexical_fp"]
 
-    REPORT.parent.mkdir(exist_ok=True)
-    REPORT.write_text(
-        "<!-- Written by tests/test_kill_ingest.py; do not edit by hand. -->\n"
-        "# Reliability figures\n\n"
-        f"Measured {dt.date.today().isoformat()} by `pytest tests/test_kill_ingest.py` "
-        f"(Python {sys.version.split()[0]}, {os.cpu_count()} cores).\n\n"
-        "## Ingest killed with SIGKILL\n\n"
+    write_section("Ingest killed with SIGKILL", "tests/test_kill_ingest.py", [
         f"- Corpus: {len(list(folder.glob('*.txt')))} decisions, {len(clean['chunks'])} chunks; "
-        f"a clean ingest took {clean_seconds:.1f} s (model load included).\n"
-        f"- Killed {survived} of {KILLS} runs before they finished, at {killed_at} s; then one run to the end.\n"
+        f"a clean ingest took {clean_seconds:.1f} s (model load included).",
+        f"- Killed {survived} of {KILLS} runs before they finished, at {killed_at} s; then one run to the end.",
         f"- Result: the store equals a clean ingest: {len(killed['registry'])} decisions, "
         f"{len(killed['chunks'])} chunks with the same ids, texts and hashes, every chunk its own "
-        "nearest neighbour, the lexical index in step.\n",
-        encoding="utf-8",
-    )
+        "nearest neighbour, the lexical index in step.",
+    ])
