@@ -1,6 +1,6 @@
 # Two entry points for a fresh machine; both build .venv first.
 #   make run   - ingest the bundled decisions and serve the chat app on http://127.0.0.1:7860
-#   make test  - run the test suite and the evals
+#   make test  - run the test suite, the evals and the dependency audit
 #   make ask   - ingest and answer one example question on the command line
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -27,6 +27,7 @@ ask: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest
 	$(VENV)/bin/python -m evals
+	./.ci/audit
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
