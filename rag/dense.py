@@ -12,13 +12,12 @@ from Chroma whenever the registry's fingerprint no longer matches.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
 
+from rag.folders import replace_folder
 from rag.rows import RowsByRef
 
 NARROW_SHARE = 0.25  # below this share of rows, multiply only the allowed rows
@@ -92,20 +91,14 @@ class DenseIndex:
 
     def save(self, folder: Path) -> None:
         """Write to a sibling folder, then swap it in, so a crash never leaves half an index."""
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        tmp = folder.with_name(f"{folder.name}.tmp{os.getpid()}")  # one per process: app processes may share it
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir()
-        np.save(tmp / "vectors.npy", self.matrix)
         meta = {"fingerprint": self.fingerprint, "ids": self.ids, "kinds": self.kinds,
                 "refs": [self.by_ref.names[n] for n in self.by_ref.of_row.tolist()]}
-        (tmp / "chunks.json").write_text(json.dumps(meta), encoding="utf-8")
-        old = folder.with_name(f"{folder.name}.old{os.getpid()}")
-        shutil.rmtree(old, ignore_errors=True)
-        if folder.exists():
-            folder.rename(old)
-        tmp.rename(folder)
-        shutil.rmtree(old, ignore_errors=True)
+
+        def write(tmp: Path) -> None:
+            np.save(tmp / "vectors.npy", self.matrix)
+            (tmp / "chunks.json").write_text(json.dumps(meta), encoding="utf-8")
+
+        replace_folder(folder, write)
 
     @classmethod
     def load(cls, folder: Path) -> "DenseIndex | None":

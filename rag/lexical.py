@@ -15,15 +15,14 @@ import functools
 import hashlib
 import json
 import math
-import os
 import re
-import shutil
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
 
+from rag.folders import replace_folder
 from rag.rows import RowsByRef
 
 _REF = re.compile(r"\b(\d{2})[ \-]?(\d{3})[ \-]?(\d{3})\b")
@@ -152,19 +151,14 @@ class LexicalIndex:
 
     def save(self, folder: Path) -> None:
         """Write the index beside the store, replacing the old one only once the new one is whole."""
-        tmp = folder.with_name(f"{folder.name}.tmp{os.getpid()}")  # one per process: app processes may share it
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        if self._bm25 is not None:
-            self._bm25.save(str(tmp / "bm25"), show_progress=False)
         meta = {"fingerprint": self.fingerprint, "ids": self.ids, "refs": self.refs, "doc_freq": self.doc_freq}
-        (tmp / "chunks.json").write_text(json.dumps(meta), encoding="utf-8")
-        old = folder.with_name(f"{folder.name}.old{os.getpid()}")
-        shutil.rmtree(old, ignore_errors=True)
-        if folder.exists():
-            folder.rename(old)
-        tmp.rename(folder)
-        shutil.rmtree(old, ignore_errors=True)
+
+        def write(tmp: Path) -> None:
+            if self._bm25 is not None:
+                self._bm25.save(str(tmp / "bm25"), show_progress=False)
+            (tmp / "chunks.json").write_text(json.dumps(meta), encoding="utf-8")
+
+        replace_folder(folder, write)
 
     @classmethod
     def load(cls, folder: Path) -> "LexicalIndex | None":
