@@ -124,6 +124,11 @@ class Settings(BaseSettings):
         default=PROJECT_ROOT / "var" / "questions.jsonl",
         description="Where questions are logged when RAG_QUESTION_LOG_DAYS is above 0.",
     )
+    session_capacity: int = Field(
+        default=500, ge=10, le=100_000,
+        description="Sessions (browser tabs and API calls) whose state the app keeps; the oldest are "
+        "forgotten beyond this, which keeps memory flat under load.",
+    )
     rate_limit_per_minute: int = Field(
         default=30, ge=0, le=100_000,
         description="Questions one client (address) may ask the app per minute; 0: no limit.",

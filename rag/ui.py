@@ -243,6 +243,8 @@ class ChatApp:
         demo = self.demo = self.build()
         demo.queue(max_size=self.settings.queue_max_size, default_concurrency_limit=self.settings.concurrency)
         options = dict(server_name=self.settings.host, server_port=self.settings.port, auth=auth,
-                       show_error=False, quiet=True, css=CSS, footer_links=["api"])
+                       show_error=False, quiet=True, css=CSS, footer_links=["api"],
+                       # every API call is a session of its own: keep few, or memory grows with traffic
+                       state_session_capacity=self.settings.session_capacity)
         options.update(kwargs)
         return demo.launch(**options)
