@@ -135,7 +135,8 @@ def test_fifty_users_for_two_minutes(served_store):
         f"- Requests: {len(results)} sent, {len(answered)} answered, {len(failed)} failed or lost; "
         f"{len(answered) / SECONDS:.1f} answers/s.",
         f"- Latency seen by users (queueing included): p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms.",
-        f"- App memory (RSS): {rss[0]:.0f} MB after warm-up, {max(rss[:half] or rss):.0f} MB peak in the first "
+        f"- App memory (RSS): {rss[0]:.0f} MB at start (before the first question), "
+        f"{max(rss[:half] or rss):.0f} MB peak in the first "
         f"half, {max(rss[half:]):.0f} MB peak in the second, {rss[-1]:.0f} MB at the end.",
     ])
     assert not failed, failed[:3]
