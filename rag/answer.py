@@ -18,7 +18,7 @@ from rag.cite import QuoteFilter
 from rag.errors import InputError
 from rag.extractive import decision_line, extractive_answer
 from rag.filters import Filters
-from rag.guard import index_text
+from rag.guard import index_text, visible
 from rag.lexical import stems
 from rag.llm import INSTEAD, LLMFailure, stream_llm
 from rag.models import Answer
@@ -135,8 +135,10 @@ def answer_from(question: str, retrieval: Retrieval, catalog: Catalog, filters: 
 
 
 def check_question(question: str, limit: int = MAX_QUESTION_CHARS) -> str:
-    """The question stripped, or InputError for an empty or oversize one."""
-    text = (question or "").strip()
+    """The question stripped of surrounding space and invisible characters (nothing a user meant to
+    type, and a way to hide words from a reader of the log), or InputError for an empty or
+    oversize one."""
+    text = visible(question or "").strip()
     if not text:
         raise InputError("the question is empty; type a question about the decisions")
     if len(text) > limit:

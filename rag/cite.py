@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from rag.guard import HIDDEN, visible
 from rag.models import Citation
 from rag.retrieve import Hit
 
@@ -18,14 +19,12 @@ _TRANSLATE = str.maketrans({
     "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
     "\u2013": "-", "\u2014": "-", "\u2011": "-", "\u00a0": " ", "\u202f": " ",
 })
-# Zero-width and other invisible characters, which could hide text inside a quote.
-_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\u202a-\u202e\u2066-\u2069]")
 MIN_QUOTE_CHARS = 12
 
 
 def normalise(text: str) -> str:
     """White space collapsed, typographic quotes and dashes made plain, invisible characters gone."""
-    text = _INVISIBLE.sub("", text.translate(_TRANSLATE))
+    text = HIDDEN.sub("", text.translate(_TRANSLATE))
     return re.sub(r"\s+", " ", text).strip()
 
 
@@ -36,14 +35,16 @@ def quote_in(quote: str, passage: str) -> bool:
 
 
 def citation_for(n: int, hit: Hit, quote: str) -> Citation:
-    """A citation of `quote` from `hit`, verified against the hit's own text."""
+    """A citation of `quote` from `hit`, verified against the hit's own text.  Invisible characters
+    are dropped from the quote, so it cannot carry text a reader does not see; it stays verbatim,
+    since verification ignores them on both sides."""
     meta = hit.metadata
     return Citation(
         n=n, ref=hit.ref, council=meta["council"], category=meta.get("category"),
         subcategory=meta.get("subcategory"), outcome=meta.get("outcome"),
         decision_date=meta.get("decision_date"), section=meta.get("section", ""),
         section_kind=hit.section_kind, paragraph=hit.paragraph,
-        paragraph_exact=bool(meta.get("paragraph_exact", True)), quote=quote, url=meta.get("url"),
+        paragraph_exact=bool(meta.get("paragraph_exact", True)), quote=visible(quote), url=meta.get("url"),
         verified=quote_in(quote, hit.text), chunk_id=hit.id,
     )
 
@@ -133,6 +134,7 @@ class QuoteFilter:
         return quote  # not found anywhere: its words stay, without quotation marks
 
     def _drain(self, final: bool) -> str:
+        """The text that is safe to show so far, without invisible characters."""
         out: list[str] = []
         while self._buffer:
             match = re.search(r"[\u201c\"\[]", self._buffer)
@@ -172,4 +174,4 @@ class QuoteFilter:
             else:
                 out.append(self._unmarked(quote))
                 self._buffer = rest
-        return "".join(out)
+        return visible("".join(out))

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from rag.chunk import sentence_spans
 from rag.cite import citation_for
-from rag.guard import planted_spans
+from rag.guard import index_text, planted_spans
 from rag.lexical import expand_query, stems
 from rag.models import Citation
 from rag.retrieve import Hit
@@ -92,13 +92,13 @@ def best_quote(question: str, hit: Hit, rarity: dict[str, float], lead: bool = F
     wanted = stems(expand_query(question))
     wanted_set, wanted_pairs = set(wanted), set(zip(wanted, wanted[1:]))
     spans = [(a, b) for a, b in sentence_spans(hit.text)
-             if len(hit.text[a:b].split()) >= 4 and (a, b) not in planted]
+             if len(hit.text[a:b].split()) >= 4 and not any(a < pb and pa < b for pa, pb in planted)]
     if not spans:
         return "" if planted else hit.text
     windows = [(a, b) for a, b in spans]
     windows += [(spans[i][0], spans[i + 1][1]) for i in range(len(spans) - 1)
                 if len(hit.text[spans[i][0] : spans[i + 1][1]].split()) <= MAX_QUOTE_WORDS
-                and not any(spans[i][1] <= a and b <= spans[i + 1][0] for a, b in planted)]
+                and not any(spans[i][0] < b and a < spans[i + 1][1] for a, b in planted)]
 
     def score(window: tuple[int, int]) -> float:
         words = stems(hit.text[window[0] : window[1]])
@@ -119,7 +119,7 @@ def speaker(hit: Hit, quote: str) -> str:
 
 
 def _rarity(hits: list[Hit]) -> dict[str, float]:
-    counts = Counter(s for h in hits for s in set(stems(h.text)))
+    counts = Counter(s for h in hits for s in set(stems(index_text(h.text))))  # planted words do not count
     return {s: math.log(1 + len(hits) / c) for s, c in counts.items()}
 
 

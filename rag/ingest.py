@@ -19,7 +19,7 @@ from langchain_core.embeddings import Embeddings
 
 from rag.chunk import chunk_decision, text_hash
 from rag.errors import InputError
-from rag.guard import index_text
+from rag.guard import index_text, index_tokens
 from rag.models import Chunk, Decision, IngestReport
 from rag.parse import parse_decision
 from rag.settings import Settings
@@ -102,7 +102,7 @@ def _batches(pending: Sequence[tuple[Decision, str]], settings: Settings, embedd
     batch: list[tuple[Decision, str, list[Chunk]]] = []
     size = 0
     for decision, status in pending:
-        chunks = chunk_decision(decision, settings.chunk_max_tokens, embedder_name)
+        chunks = chunk_decision(decision, settings.chunk_max_tokens, embedder_name, count=index_tokens)
         batch.append((decision, status, chunks))
         size += len(chunks)
         if size >= EMBED_BATCH_CHUNKS:

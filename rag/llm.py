@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import queue
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -21,7 +22,7 @@ from langchain_core.prompts import ChatPromptTemplate
 
 from rag.errors import RagError
 from rag.extractive import decision_line
-from rag.guard import WITHHELD, index_text
+from rag.guard import WITHHELD, index_text, visible
 from rag.prompts import load_prompt
 from rag.retrieve import Hit
 from rag.settings import Settings
@@ -54,14 +55,25 @@ def answer_prompt() -> ChatPromptTemplate:
     return ChatPromptTemplate.from_messages([("system", system), ("human", user)])
 
 
+_FENCE = re.compile(r"<(/?)(passage)", re.I)
+
+
+def passage_text(hit: Hit) -> str:
+    """A passage as the model sees it: planted instructions withheld, invisible characters gone, and
+    no text that could close its <passage> fence early and pass for the prompt's own words."""
+    return _FENCE.sub(lambda m: f"\u2039{m.group(1)}{m.group(2)}", index_text(hit.text, WITHHELD))
+
+
 def format_context(hits: list[Hit]) -> str:
-    """Numbered passages, each headed with its decision, section and paragraph."""
+    """Numbered passages, each headed with its decision, section and paragraph, its text fenced in
+    <passage> tags so the model can tell quoted material from instructions."""
     blocks = []
     for n, hit in enumerate(hits, start=1):
         where = f"paragraph {hit.paragraph}" if hit.paragraph is not None else "summary"
         section = hit.metadata.get("section", "")
-        blocks.append(f"[{n}] {decision_line(hit.metadata)} - {section}, {where}:\n{index_text(hit.text, WITHHELD)}")
-    return "\n\n".join(blocks)
+        blocks.append(f"[{n}] {decision_line(hit.metadata)} - {section}, {where}:\n"
+                      f"<passage>\n{passage_text(hit)}\n</passage>")
+    return visible("\n\n".join(blocks))
 
 
 def describe_failure(exc: BaseException) -> str:

@@ -12,6 +12,7 @@ import re
 from collections import Counter
 from typing import Any
 
+from rag.guard import BIDI, visible
 from rag.models import Answer, Citation, Decision
 
 OUTCOME_CLASSES = {
@@ -36,14 +37,13 @@ CSS = """
 """
 
 
-# Bidirectional controls can make text display in another order than it reads ("Trojan Source"):
-# shown as visible markers instead, so a quote on screen is the quote that was verified.
-_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
-
-
 def esc(value: Any) -> str:
+    """Escaped text.  Bidirectional controls can make text display in another order than it reads
+    ("Trojan Source"): they are shown as visible markers, so what is on screen is what was
+    verified; other invisible characters (zero-width, tags) are dropped."""
     text = html.escape(str(value if value is not None else ""), quote=True)
-    return _BIDI.sub(lambda m: f"[U+{ord(m.group()):04X}]", text)
+    text = BIDI.sub(lambda m: f"[U+{ord(m.group()):04X}]", text)
+    return visible(text)
 
 
 def chat_markdown(text: str) -> str:

@@ -21,7 +21,7 @@ TIMEOUT = 3.0
 def _passages(body: dict) -> dict[int, str]:
     """The numbered passages the model was given, from the request's last user message."""
     prompt = body["messages"][-1]["content"]
-    found = re.findall(r"^\[(\d+)\] [^\n]*:\n(.*?)(?=\n\n\[\d+\] |\n\nQuestion:)", prompt, re.S | re.M)
+    found = re.findall(r"^\[(\d+)\] [^\n]*:\n<passage>\n(.*?)\n</passage>", prompt, re.S | re.M)
     return {int(n): text for n, text in found}
 
 
