@@ -11,6 +11,7 @@ QUESTION ?= Must a council involve a non-resident parent in a single assessment?
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
