@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 from rag import Bot, Settings
 from rag.qlog import QuestionLog
@@ -59,3 +60,59 @@ def test_telemetry_is_off():
     done = subprocess.run([sys.executable, "-c", probe], cwd=PROJECT, env=env, capture_output=True, text=True,
                           timeout=120)
     assert done.stdout.split() == ["False", "False"], done.stderr
+
+
+PROBE = r"""
+import runpy, sys
+log = open(sys.argv[1], "a", buffering=1)
+
+def hook(event, args):  # every outgoing connection and name lookup this process makes
+    if event == "socket.connect" and isinstance(args[1], tuple):
+        log.write(f"connect {args[1][0]}\n")
+    elif event == "socket.getaddrinfo":
+        log.write(f"resolve {args[0]}\n")
+
+sys.addaudithook(hook)
+sys.argv = ["app.py", "--port", sys.argv[2]]
+runpy.run_path("app.py", run_name="__main__")
+"""
+LOOPBACK = {"127.0.0.1", "::1", "localhost", "0.0.0.0", "b'127.0.0.1'", "b'localhost'"}
+
+
+def test_the_app_sends_nothing_anywhere(tmp_path, seed_texts):
+    """Run `python app.py` as a user would (ingest, serve, answer), recording every connection and
+    name lookup through Python's audit hooks: nothing but loopback."""
+    import httpx
+
+    from tests.conftest import free_port
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "18-011-812.txt").write_text(seed_texts["18 011 812"], encoding="utf-8")
+    port, log = free_port(), tmp_path / "net.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RAG_", "GRADIO_"))}
+    env.update(RAG_STORE_DIR=str(tmp_path / "store"), RAG_DATA_DIR=str(data), PYTHONUNBUFFERED="1")
+    app = subprocess.Popen([sys.executable, "-c", PROBE, str(log), str(port)], cwd=PROJECT, env=env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(240):
+            try:
+                if httpx.get(url, timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert app.poll() is None, app.stderr.read().decode()[-2000:]
+            time.sleep(0.5)
+        posted = httpx.post(f"{url}/gradio_api/call/ask", json={"data": [QUESTION, "", "", "", "", "", "", False]},
+                            timeout=30)
+        event = posted.json()["event_id"]
+        answer = httpx.get(f"{url}/gradio_api/call/ask/{event}", timeout=60).text
+        assert "event: complete" in answer and "18 011 812" in answer
+    finally:
+        app.terminate()
+        app.wait(timeout=30)
+    seen = [line.split(" ", 1) for line in log.read_text(encoding="utf-8").splitlines()]
+    assert any(host in LOOPBACK for _, host in seen), "the hook saw the app's own loopback traffic"
+    outside = sorted({f"{kind} {host}" for kind, host in seen if host not in LOOPBACK})
+    assert not outside, f"the app tried to reach: {outside}"
