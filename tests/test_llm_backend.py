@@ -156,8 +156,10 @@ def test_follow_up_is_rewritten_by_the_model(seeded_bot, stub):
     chat = _bot(seeded_bot, stub.base_url).chat()
     chat.ask(QUESTION)
     second = chat.ask("Did they say sorry?")
-    condense_request = stub.requests[-2]["messages"][-1]["content"]
-    assert "Did they say sorry?" in condense_request and QUESTION in condense_request
+    # found by content: a retry still running from the hang test can land in stub.requests meanwhile
+    prompts = [r["messages"][-1]["content"] for r in stub.requests]
+    condense_request = next(p for p in reversed(prompts) if "Did they say sorry?" in p and "<passage>" not in p)
+    assert QUESTION in condense_request
     assert second.question == "Did they say sorry?"
     assert chat.history[-1].startswith("Did Derbyshire County Council apologise")
     assert second.backend == "openai" and second.citations[0].ref == "18 011 812"
