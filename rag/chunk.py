@@ -37,10 +37,11 @@ def count_tokens(text: str) -> int:
     return len(_encoding().encode(text, disallowed_special=()))
 
 
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """Sentence spans (start, end) covering `text`, white space between them left out."""
+def sentence_spans(text: str, ends: re.Pattern[str] | None = None) -> list[tuple[int, int]]:
+    """Sentence spans (start, end) covering `text`, white space between them left out; `ends`
+    matches what separates sentences (by default the chunker's own rule)."""
     spans, start = [], 0
-    for match in _SENTENCE_END.finditer(text):
+    for match in (ends or _SENTENCE_END).finditer(text):
         if match.start() > start:
             spans.append((start, match.start()))
         start = match.end()

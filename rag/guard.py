@@ -20,6 +20,7 @@ import re
 import unicodedata
 
 from rag.chunk import count_tokens
+from rag.chunk import sentence_spans as chunk_sentence_spans
 
 # Bidirectional controls and marks: embeddings, overrides, isolates, LRM/RLM/ALM.
 BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -63,15 +64,8 @@ _END = re.compile(r"(?<=[.!?][”’\"')\]])\s+|(?<=[.!?])\s+|\n")
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of the sentences of `text`, white space between them left out."""
-    spans, start = [], 0
-    for match in _END.finditer(text):
-        if match.start() > start:
-            spans.append((start, match.start()))
-        start = match.end()
-    if start < len(text):
-        spans.append((start, len(text)))
-    return spans
+    """(start, end) of the sentences of `text`, ending only at . ! ? or a line break."""
+    return chunk_sentence_spans(text, _END)
 
 
 def visible_sentence_spans(text: str) -> list[tuple[int, int]]:
