@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 FILTERS = ("none", "council", "outcome", "date range")
+MIN_INGEST_DECISIONS = 200  # "several hundred decisions"; below that, loading the model dominates
 
 
 def machine() -> str:
@@ -40,7 +41,9 @@ def _rate(r: dict) -> float:
     return r["paragraphs"] / r["seconds"] if r["seconds"] else 0.0
 
 
-def _check(ok: bool) -> str:
+def _check(ok: bool | None) -> str:
+    if ok is None:
+        return f"not judged: needs {MIN_INGEST_DECISIONS}+ decisions (the full run)"
     return "met" if ok else "NOT met"
 
 
@@ -72,7 +75,9 @@ def _ingest(results: dict) -> list[str]:
         f"| baseline (1000/200 character splits, MiniLM on PyTorch, Chroma top-4) | {base['chunks']:,} | "
         f"{base['seconds']:.1f} | {_rate(base):.0f} | {base['peak_rss_mb']:.0f} | "
         f"{base['search']['p50_ms']} / {base['search']['p95_ms']} (similarity search) |",
-        "", f"Speed-up: **{_rate(ours) / _rate(base):.2f}x** the baseline's paragraphs per second.", "",
+        "", f"Speed-up: **{_rate(ours) / _rate(base):.2f}x** the baseline's paragraphs per second"
+        + (" (model loading dominates a corpus this small: run without --quick for throughput)."
+           if ours["decisions"] < MIN_INGEST_DECISIONS else "."), "",
     ]
 
 
@@ -125,8 +130,12 @@ def _server(results: dict) -> list[str]:
 
 def _targets(results: dict) -> list[str]:
     ours, base = results["ingest"]["ours"], results["ingest"]["baseline"]
-    rows = [("ingest >= 2x the baseline's paragraphs/s", f"{_rate(ours) / _rate(base):.2f}x",
-             _rate(ours) >= 2 * _rate(base))]
+    ratio = _rate(ours) / _rate(base)
+    if ours["decisions"] >= MIN_INGEST_DECISIONS:
+        rows = [("ingest >= 2x the baseline's paragraphs/s", f"{ratio:.2f}x", ratio >= 2)]
+    else:  # model loading dominates a small corpus: the ratio says nothing about throughput
+        rows = [("ingest >= 2x the baseline's paragraphs/s", f"{ratio:.2f}x on {ours['decisions']} decisions",
+                 None)]
     largest = max(results["tiers"], key=int)
     figures = results["tiers"][largest]
     worst50 = max(figures[f"answer / {f}"]["p50_ms"] for f in FILTERS)
