@@ -104,7 +104,7 @@ def build_tier(p: dict) -> dict:
         name, text = generator.decision()
         (corpus / name).write_text(text, encoding="utf-8")
     texts = {key: text for pairs in generator.pool.by_kind.values() for key, text in pairs}
-    embedder = PrecomputedEmbedder(OnnxMiniLMEmbedder(), generator.source_of, texts)
+    embedder = PrecomputedEmbedder(OnnxMiniLMEmbedder.packaged(), generator.source_of, texts)
     started = time.perf_counter()
     extra = {key: p[key] for key in ("chroma_url", "collection") if p.get(key)}
     bot = Bot(_settings(p["store"], **extra), embedder=embedder)
@@ -172,7 +172,7 @@ def build_store_only(p: dict) -> dict:
 
     generator = Generator(load_pool(PROJECT / "data" / "decisions"), seed=p.get("seed", 13))
     texts = {key: text for pairs in generator.pool.by_kind.values() for key, text in pairs}
-    embedder = PrecomputedEmbedder(OnnxMiniLMEmbedder(), generator.source_of, texts)
+    embedder = PrecomputedEmbedder(OnnxMiniLMEmbedder.packaged(), generator.source_of, texts)
     settings = _settings(p["store"])
     store = Store(make_chroma_client(settings), settings.collection, embedder.name)
     started, written = time.perf_counter(), 0

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
 
-from rag.answer import answer_from, check_question, stream_with_llm
+from rag.answer import answer_from, check_question, searchable, stream_with_llm
 from rag.catalog import Catalog
 from rag.chat import Chat
 from rag.embed import embedder_name, make_embedder
@@ -169,7 +169,7 @@ class Bot:
             self._log(answer, filters)
             yield answer
             return
-        retrieval = self.retrieve(question, filters, context=context)
+        retrieval = self.retrieve(searchable(question), filters, context=context)
         offline = answer_from(question, retrieval, self.catalog, filters, context)
         if self.settings.backend == "openai" and not offline.abstained:
             answer = yield from stream_with_llm(self.chat_model, question, retrieval.hits, offline,

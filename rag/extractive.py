@@ -35,12 +35,13 @@ SPEAKER = {
 MAX_DECISIONS = 3
 MAX_PASSAGES = 5
 WHOLE_PARAGRAPH_WORDS = 45  # quote short paragraphs whole rather than a sentence of them
-WHOLE_LEAD_WORDS = 90  # the best passages are quoted whole up to this length: context matters most there
-LEAD_PASSAGES = 2
+WHOLE_LEAD_WORDS = 120  # the best passages are quoted whole up to this length: context matters most there
+LEAD_PASSAGES = 3
 WHOLE_REMEDY_WORDS = 150  # what a council agreed to do is quoted whole: every item matters
 MAX_QUOTE_WORDS = 80  # two adjacent sentences are quoted together only up to this length
 LENGTH_PENALTY = 0.04  # per content word: a second sentence must earn its place
-RELATIVE_FLOOR = 0.18  # passages this far below the best similarity are left out
+RELATIVE_FLOOR = 0.18  # passages this far below the best similarity are left out...
+TRUSTED_RANKS = 3  # ...unless retrieval ranked them this high
 _LIST_MARKER = re.compile(r"^(?:[-\u2022]|\d+\.)\s+")
 # A finding paragraph often reports what someone else said; such a sentence is not a finding.
 _REPORTED = re.compile(
@@ -68,8 +69,9 @@ def choose_passages(hits: list[Hit]) -> list[Hit]:
         return []
     best = max(h.similarity for h in hits)
     chosen, decisions = [], []
-    for hit in hits:
-        if hit.similarity < best - RELATIVE_FLOOR:
+    for rank, hit in enumerate(hits):
+        # The fused ranking weighs more than cosine alone (words, sections, intent): its leaders stay.
+        if rank >= TRUSTED_RANKS and hit.similarity < best - RELATIVE_FLOOR:
             continue
         if hit.ref not in decisions:
             if len(decisions) == MAX_DECISIONS:

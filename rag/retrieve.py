@@ -23,7 +23,6 @@ RRF_K = 60
 # Fusion weights, tuned on the evals: MiniLM's ranking is the more reliable of the two on the
 # users' wording; BM25 decides ties and rescues exact tokens (statutes, terms of art).
 DENSE_WEIGHT, LEXICAL_WEIGHT, CONTEXT_WEIGHT = 1.0, 0.7, 0.5
-COUNCIL_BOOST = 1.5  # a council named in the question lifts its decisions (without excluding others)
 OUTCOME_DECISIONS = 2
 # What a question is after lifts the sections that say it: outcomes live in the final decision and
 # the summary; what the Ombudsman can and cannot do lives in the role-and-powers boilerplate.
@@ -117,12 +116,7 @@ def _fuse(question: str, context: str, vector: list[float], queries: list[list[f
         rankings.append(_dense_ids(catalog, queries[1], allowed, candidates))
         rankings.append([i for i, _ in catalog.lexical.search(f"{context} {question}", candidates, allowed)])
     weights = [DENSE_WEIGHT, LEXICAL_WEIGHT, CONTEXT_WEIGHT * DENSE_WEIGHT, CONTEXT_WEIGHT * LEXICAL_WEIGHT]
-    fused = _rrf(rankings, weights)
-    boosted = catalog.council_refs_in(f"{context} {question}")
-    for chunk_id in fused if boosted else ():
-        if chunk_id.split(":", 1)[0].replace("-", " ") in boosted:
-            fused[chunk_id] *= COUNCIL_BOOST
-    return rankings, fused, dict(lexical_hits)
+    return rankings, _rrf(rankings, weights), dict(lexical_hits)
 
 
 def _outcome_extras(order: list[str], fused: dict[str, float], catalog: Catalog) -> list[str]:
@@ -161,6 +155,8 @@ def retrieve(
         allowed = named if allowed is None else allowed & named
     if allowed is not None and not allowed:
         return Retrieval([], allowed)
+    filtered = allowed
+    allowed = _councils_named(question, context, catalog, allowed)
     if allowed is not None and len(allowed) == 1:
         max_per_decision = k  # one decision: diversity across decisions means nothing
     vector = embedder.embed_query(_REF.sub(" ", question) if named else question)
@@ -183,7 +179,16 @@ def retrieve(
                 dense_rank=_rank(rankings[0], row["id"]), lexical_rank=_rank(rankings[1], row["id"]),
                 lexical_score=lexical_scores.get(row["id"], 0.0))
             for row, sim in zip(rows, similarity)]
-    return Retrieval(hits, allowed, vector)
+    return Retrieval(hits, filtered, vector)
+
+
+def _councils_named(question: str, context: str, catalog: Catalog, allowed: set[str] | None) -> set[str] | None:
+    """The search narrowed to the decisions of the councils the question names (or, for a
+    follow-up that names none, its context names): "why did Kent pay the mother?" wants Kent's
+    words, not other councils' that happen to match.  Left alone when the filters exclude them."""
+    councils = catalog.council_refs_in(question) or catalog.council_refs_in(context)
+    narrowed = councils if allowed is None else allowed & councils
+    return narrowed or allowed
 
 
 def _similarities(queries: list[list[float]], vectors: list[Any]) -> list[float]:

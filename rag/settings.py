@@ -17,6 +17,7 @@ from rag.errors import SettingsError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENV_PREFIX = "RAG_"
+DEFAULT_MODEL_DIR = PROJECT_ROOT / "var" / "models"
 
 
 class Settings(BaseSettings):
@@ -45,13 +46,20 @@ class Settings(BaseSettings):
     )
     embedder: Literal["minilm", "minilm-torch", "openai"] = Field(
         default="minilm",
-        description="`minilm`: all-MiniLM-L6-v2 from the packaged weights as int8 ONNX, on the CPU. "
+        description="`minilm`: all-MiniLM-L6-v2 from the packaged weights, quantized to int8 for "
+        "ONNX Runtime, on the CPU. "
         "`minilm-torch`: the same model in float32 through PyTorch (slower). "
         "`openai`: an OpenAI-compatible embeddings endpoint.",
     )
+    model_dir: Path = Field(
+        default=DEFAULT_MODEL_DIR,
+        description="Folder for the int8 embedding model, built there from the packaged weights on "
+        "first use (about ten seconds; nothing is downloaded).",
+    )
     embed_batch_size: int = Field(
         default=16, ge=1, le=4096,
-        description="Texts per embedding call (16 suits the CPU model; an API may take more).",
+        description="Texts per embedding call for `minilm-torch` and `openai` (the int8 model "
+        "embeds one text per call: see rag/embed.py).",
     )
     openai_embedding_model: str = Field(
         default="text-embedding-3-small", description="Model name for RAG_EMBEDDER=openai."

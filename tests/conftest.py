@@ -82,7 +82,7 @@ def minilm():
     """The real packaged all-MiniLM-L6-v2 (the default int8 ONNX build), loaded once per test session."""
     from rag.embed import OnnxMiniLMEmbedder
 
-    return OnnxMiniLMEmbedder()
+    return OnnxMiniLMEmbedder.packaged()
 
 
 @pytest.fixture(scope="session")
