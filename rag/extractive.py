@@ -34,7 +34,7 @@ SPEAKER = {
 }
 MAX_DECISIONS = 3
 MAX_PASSAGES = 5
-WHOLE_PARAGRAPH_WORDS = 45  # quote short paragraphs whole rather than a sentence of them
+WHOLE_PARAGRAPH_WORDS = 75  # most LGO paragraphs: quoted whole, a sentence alone can lose its point
 WHOLE_LEAD_WORDS = 120  # the best passages are quoted whole up to this length: context matters most there
 LEAD_PASSAGES = 3
 WHOLE_REMEDY_WORDS = 150  # what a council agreed to do is quoted whole: every item matters
