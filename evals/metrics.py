@@ -26,14 +26,15 @@ def first_gold_rank(ranked: Ranked, q: dict) -> int | None:
 
 
 def decision_recall_at(ranked: Ranked, q: dict, k: int = 3) -> float:
-    """Share of the gold decisions among the first k distinct decisions retrieved."""
+    """Share of the gold decisions among the first k distinct decisions retrieved; with more than
+    k gold decisions (a principle every decision states), k of them is full marks."""
     seen: list[str] = []
     for held in ranked:
         for ref, _ in sorted(held):
             if ref not in seen:
                 seen.append(ref)
     top = set(seen[:k])
-    return len(set(q["refs"]) & top) / len(q["refs"])
+    return len(set(q["refs"]) & top) / min(k, len(q["refs"]))
 
 
 def retrieval_scores(ranked: Ranked, q: dict) -> dict[str, float]:

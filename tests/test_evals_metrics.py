@@ -36,3 +36,11 @@ def test_thresholds_fail_on_regression():
     failed = check_thresholds(bad, thresholds)
     assert len(failed) == 2 and "recall@5" in failed[0] and "false_abstentions" in failed[1]
     assert check_thresholds({}, thresholds)  # a missing figure fails too
+
+
+def test_decision_recall_gives_full_marks_when_gold_decisions_outnumber_k():
+    # A principle stated in all five decisions: any three of them is a perfect top three (it
+    # used to score 3/5, so the figure could never reach its target of 1.0).
+    q = {"refs": ["a", "b", "c", "d", "e"], "paragraphs": [3]}
+    assert decision_recall_at([{("c", 3)}, {("a", 3)}, {("e", 3)}], q) == 1.0
+    assert decision_recall_at([{("c", 3)}, {("x", 3)}, {("e", 3)}], q) == 2 / 3
