@@ -145,8 +145,7 @@ class Store:
     @_guarded
     def registry(self) -> dict[str, dict[str, Any]]:
         """Every registered decision's metadata, keyed by reference."""
-        got = self._decisions.get(include=["metadatas"])
-        return {m["ref"]: m for m in got["metadatas"] if m}
+        return {m["ref"]: m for _, _, m, _ in _pages(self._decisions, ["metadatas"]) if m}
 
     @_guarded
     def count_chunks(self) -> int:
@@ -194,17 +193,11 @@ class Store:
     def iter_chunks(self, page: int = 5000, vectors: bool = False) -> Iterator[dict[str, Any]]:
         """Every chunk's id, text and metadata (and vector), a page at a time, for the derived indexes."""
         include = ["documents", "metadatas"] + (["embeddings"] if vectors else [])
-        offset = 0
-        while True:
-            got = self._chunks.get(include=include, limit=page, offset=offset)
-            for n, chunk_id in enumerate(got["ids"]):
-                row = {"id": chunk_id, "text": got["documents"][n], "metadata": got["metadatas"][n]}
-                if vectors:
-                    row["vector"] = got["embeddings"][n]
-                yield row
-            if len(got["ids"]) < page:
-                return
-            offset += page
+        for chunk_id, text, meta, vector in _pages(self._chunks, include, page):
+            row = {"id": chunk_id, "text": text, "metadata": meta}
+            if vectors:
+                row["vector"] = vector
+            yield row
 
     @_guarded
     def query(
@@ -268,8 +261,24 @@ class Store:
     def orphan_refs(self) -> set[str]:
         """References that have chunks but no registry record (left by an interrupted run)."""
         registered = set(self.registry())
-        refs = {m["ref"] for m in self._chunks.get(include=["metadatas"])["metadatas"] if m}
+        refs = {m["ref"] for _, _, m, _ in _pages(self._chunks, ["metadatas"]) if m}
         return refs - registered
+
+
+def _pages(collection: Any, include: list[str], page: int = 5000) -> Iterator[tuple[str, Any, Any, Any]]:
+    """(id, document, metadata, embedding) of every record, a page at a time.  One unpaged `get`
+    fails once a collection passes about 32,000 records (Chroma asks SQLite for one variable per
+    record: "too many SQL variables"), which a full archive's registry does."""
+    offset = 0
+    while True:
+        got = collection.get(include=include, limit=page, offset=offset)
+        ids = got["ids"]
+        for n, record_id in enumerate(ids):
+            yield tuple([record_id] + [None if got.get(f) is None else got[f][n]
+                                       for f in ("documents", "metadatas", "embeddings")])
+        if len(ids) < page:
+            return
+        offset += page
 
 
 def drop_collections(client: Any, collection: str) -> None:
