@@ -1,8 +1,9 @@
 """Hybrid retrieval: exact dense search plus BM25, fused by reciprocal rank, filtered exactly.
 
 Before the search, a case reference in the question pins it to that decision, and a council named
-in the question narrows it to that council's decisions (within the filters).  After fusion two rules keep the list useful: the Ombudsman's role-and-powers boilerplate, which is
-nearly the same in every decision, is collapsed so that it never crowds out findings; and no
+in the question narrows it to that council's decisions (within the filters).  After fusion two
+rules keep the list useful: the Ombudsman's role-and-powers boilerplate, which is nearly the same
+in every decision, is collapsed so that it never crowds out findings; and no
 decision takes more than `max_per_decision` places.
 """
 
