@@ -40,7 +40,7 @@ LEAD_PASSAGES = 3
 WHOLE_REMEDY_WORDS = 150  # what a council agreed to do is quoted whole: every item matters
 MAX_QUOTE_WORDS = 80  # two adjacent sentences are quoted together only up to this length
 LENGTH_PENALTY = 0.04  # per content word: a second sentence must earn its place
-RELATIVE_FLOOR = 0.18  # passages this far below the best similarity are left out...
+RELATIVE_FLOOR = 0.25  # passages this far below the best similarity are left out...
 TRUSTED_RANKS = 3  # ...unless retrieval ranked them this high
 _LIST_MARKER = re.compile(r"^(?:[-\u2022]|\d+\.)\s+")
 # A finding paragraph often reports what someone else said; such a sentence is not a finding.

@@ -27,13 +27,17 @@ RRF_K = 60
 DENSE_WEIGHT, LEXICAL_WEIGHT, CONTEXT_WEIGHT = 1.0, 0.7, 0.5
 OUTCOME_DECISIONS = 2
 # What a question is after lifts the sections that say it: outcomes live in the final decision and
-# the summary; what the Ombudsman can and cannot do lives in the role-and-powers boilerplate.
+# the summary; what the Ombudsman can and cannot do lives in the role-and-powers boilerplate; what
+# a council must pay or do lives in the agreed action and the final decision (a boost that names
+# "decision" also brings in the leading decisions' final decisions, see _outcome_extras).
 INTENT_BOOSTS = (
     (re.compile(r"\b(outcome|upheld|uphold|verdict)\b|\bresult of\b|\bombudsman (decide|conclude)", re.I),
      ("decision", "summary"), 1.5),
     (re.compile(r"\bombudsman\b.*\b(can|could|will|may|power\w*|role|mean\w*|overturn\w*|look (?:at|into)|"
                 r"investigat\w*)\b|\b(can|could|will|may)\b.*\bombudsman\b", re.I),
      ("powers",), 1.4),
+    (re.compile(r"\b(compensat\w*|pay|paid|payment|remed\w*|money|reopen\w*|reconsider\w*)\b|£", re.I),
+     ("remedy", "decision"), 1.3),
 )
 _REF = re.compile(r"\b\d{2}[ \-]?\d{3}[ \-]?\d{3}\b")
 BOILERPLATE_KINDS = ("powers",)

@@ -175,3 +175,11 @@ def test_an_instruction_in_the_question_does_not_steer_the_answer(seeded_bot):
     asked, expected = seeded_bot.ask(injected), seeded_bot.ask(plain)
     assert not asked.abstained  # before, the instruction's words dragged the score under the bar
     assert [(c.ref, c.paragraph) for c in asked.citations] == [(c.ref, c.paragraph) for c in expected.citations]
+
+
+def test_a_question_about_a_remedy_reaches_the_final_decision(seeded_bot):
+    # Before: "compensate" matched findings about the complaint, and the answer never said that no
+    # further remedy was recommended (Derbyshire's final decision, paragraph 37).
+    answer = seeded_bot.ask("Did the Ombudsman ask Derbyshire to compensate the father any further?")
+    assert (answer.citations[0].ref, 37) in {(c.ref, c.paragraph) for c in answer.citations}
+    assert "I do not recommend a further remedy" in answer.answer
