@@ -4,6 +4,8 @@ Measures, on this machine and in one run, our ingest against LangChain's tutoria
 latency at several store sizes with and without filters, the store alone at a million chunks,
 cold start, and the Chroma server against the embedded store.  Every figure comes from a job run
 in its own process (benchmarks/jobs.py), and the report `docs/benchmarks.md` is written from them.
+The results so far are saved to `var/benchmarks-partial.json` as each stage starts, so a failure in
+the two-hour full run keeps what was already measured.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ QUICK = {"ingest_decisions": 8, "tiers": [1000], "server_tier": 1000, "million":
          "server_ingest_chunks": 500}
 FULL = {"ingest_decisions": 300, "tiers": [1000, 10000, 100000], "server_tier": 100000, "million": 1_000_000,
         "rounds": 3, "server_ingest_chunks": 5000}
+PARTIAL = PROJECT / "var" / "benchmarks-partial.json"
 
 
 def job(name: str, **params: Any) -> dict:
@@ -123,26 +126,27 @@ def main(argv: list[str] | None = None) -> int:
         results["ingest"]["ours_search"] = job("latency", store=str(work / "ingest"), rounds=plan["rounds"])
         results["tiers"] = {}
         for chunks in plan["tiers"]:
-            progress(f"tier of {chunks:,} chunks: build, then question latency")
+            progress(f"tier of {chunks:,} chunks: build, then question latency", results)
             store = work / f"tier-{chunks}"
             built = job("build_tier", corpus=str(work / f"corpus-{chunks}"), store=str(store), chunks=chunks)
             results["tiers"][str(chunks)] = {"build": built, **job("latency", store=str(store),
                                                                    rounds=plan["rounds"])}
         if plan["million"]:
-            progress(f"store alone at {plan['million']:,} chunks (precomputed vectors)")
+            progress(f"store alone at {plan['million']:,} chunks (precomputed vectors)", results)
             store = work / "tier-1m"
             built = job("build_store_only", store=str(store), chunks=plan["million"])
             results["million"] = {"build": built, **job("store_only", store=str(store), embedder=MINILM_INT8_NAME),
                                   "disk_mb": round(disk_mb(store), 1)}
             shutil.rmtree(store, ignore_errors=True)
-        progress("cold start and app start on the bundled decisions")
+        progress("cold start and app start on the bundled decisions", results)
         seeds = work / "seeds-store"
         job("ingest_ours", corpus=str(PROJECT / "data" / "decisions"), store=str(seeds))
         results["cold_start"] = job("cold_start", store=str(seeds))
         results["app_start_s"] = round(app_start(seeds), 2)
-        progress("Chroma server against the embedded store")
+        progress("Chroma server against the embedded store", results)
         results["server"] = run_server(work, work / f"tier-{plan['server_tier']}", plan["server_tier"],
                                        plan["server_ingest_chunks"])
+    progress("done", results)
     text = write_report(results, None if args.no_report else PROJECT / "docs" / "benchmarks.md")
     print(json.dumps(results) if args.json else text)
     return 0
@@ -152,8 +156,13 @@ def disk_mb(folder: Path) -> float:
     return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 2**20
 
 
-def progress(message: str) -> None:
+def progress(message: str, results: dict | None = None) -> None:
+    """Log a stage to stderr and, when given, save the results so far, so that a failure late in a
+    two-hour run does not lose the stages already measured."""
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+    if results is not None:
+        PARTIAL.parent.mkdir(parents=True, exist_ok=True)
+        PARTIAL.write_text(json.dumps(results, indent=1), encoding="utf-8")
 
 
 if __name__ == "__main__":
