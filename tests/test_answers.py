@@ -183,3 +183,13 @@ def test_a_question_about_a_remedy_reaches_the_final_decision(seeded_bot):
     answer = seeded_bot.ask("Did the Ombudsman ask Derbyshire to compensate the father any further?")
     assert (answer.citations[0].ref, 37) in {(c.ref, c.paragraph) for c in answer.citations}
     assert "I do not recommend a further remedy" in answer.answer
+
+
+@pytest.mark.parametrize("question", ["Why wouldn't the Ombudsman investigate the Kent mum's safeguarding complaint?",
+                                      "Did the Ombudsman look into the Kent mother's complaint?"])
+def test_whether_this_complaint_was_investigated_is_an_outcome_question(seeded_bot, question):
+    # Before: "investigate" lifted the role-and-powers boilerplate (what the Ombudsman may do in
+    # general) above the decision's own reasons for not investigating.
+    hits = seeded_bot.retrieve(question).hits
+    assert hits[0].section_kind != "powers", [(h.paragraph, h.section_kind) for h in hits]
+    assert {"summary", "decision"} & {h.section_kind for h in hits[:3]}
