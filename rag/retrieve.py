@@ -32,11 +32,12 @@ OUTCOME_DECISIONS = 2
 # "decision" also brings in the leading decisions' final decisions, see _outcome_extras).
 INTENT_BOOSTS = (
     (re.compile(r"\b(outcome|upheld|uphold|verdict)\b|\bresult of\b|\bombudsman (decide|conclude)|"
-                r"\b(did|didn't|does|why|wouldn't|won't)\b.*\bombudsman\b.*\b(investigat\w*|look\w* (?:at|into))\b",
+                r"\b(did|didn't|why|wouldn't|won't)\b.*\bombudsman\b.*\b(investigat\w*|look\w* (?:at|into))\b",
                 re.I),
      ("decision", "summary"), 1.5),
     (re.compile(r"\bombudsman\b.*\b(can|could|will|may|power\w*|role|mean\w*|overturn\w*)\b|"
-                r"\b(can|could|will|may)\b.*\bombudsman\b", re.I),
+                r"\b(can|could|will|may)\b.*\bombudsman\b|"
+                r"\bdoes\b.*\bombudsman\b.*\b(investigat\w*|look\w* (?:at|into))\b", re.I),
      ("powers",), 1.4),
     (re.compile(r"\b(compensat\w*|pay|paid|payment|remed\w*|money|reopen\w*|reconsider\w*)\b|£", re.I),
      ("remedy", "decision"), 1.3),

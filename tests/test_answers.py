@@ -193,3 +193,18 @@ def test_whether_this_complaint_was_investigated_is_an_outcome_question(seeded_b
     hits = seeded_bot.retrieve(question).hits
     assert hits[0].section_kind != "powers", [(h.paragraph, h.section_kind) for h in hits]
     assert {"summary", "decision"} & {h.section_kind for h in hits[:3]}
+
+
+@pytest.mark.parametrize("question, kinds", [
+    ("Did the Ombudsman look into the dad's complaint?", ("decision", "summary")),
+    ("Why wouldn't the Ombudsman investigate?", ("decision", "summary")),
+    ("Does the Ombudsman investigate complaints about schools?", ("powers",)),
+    ("Can the Ombudsman look at this if it is in court?", ("powers",)),
+    ("Did they have to pay her anything?", ("remedy", "decision")),
+    ("What did the social worker record?", None),
+])
+def test_what_a_question_is_after(question, kinds):
+    from rag.retrieve import INTENT_BOOSTS
+
+    found = [k for pattern, k, _ in INTENT_BOOSTS if pattern.search(question)]
+    assert found == ([kinds] if kinds else [])
