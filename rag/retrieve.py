@@ -30,14 +30,14 @@ OUTCOME_DECISIONS = 2
 # the summary; what the Ombudsman can and cannot do lives in the role-and-powers boilerplate; what
 # a council must pay or do lives in the agreed action and the final decision (a boost that names
 # "decision" also brings in the leading decisions' final decisions, see _outcome_extras).
+_INVESTIGATE = r"\b(investigat\w*|look\w* (?:at|into))\b"  # "did they investigate" is an outcome; "does it" a power
 INTENT_BOOSTS = (
     (re.compile(r"\b(outcome|upheld|uphold|verdict)\b|\bresult of\b|\bombudsman (decide|conclude)|"
-                r"\b(did|didn't|why|wouldn't|won't)\b.*\bombudsman\b.*\b(investigat\w*|look\w* (?:at|into))\b",
-                re.I),
+                r"\b(did|didn't|why|wouldn't|won't)\b.*\bombudsman\b.*" + _INVESTIGATE, re.I),
      ("decision", "summary"), 1.5),
     (re.compile(r"\bombudsman\b.*\b(can|could|will|may|power\w*|role|mean\w*|overturn\w*)\b|"
                 r"\b(can|could|will|may)\b.*\bombudsman\b|"
-                r"\bdoes\b.*\bombudsman\b.*\b(investigat\w*|look\w* (?:at|into))\b", re.I),
+                r"\bdoes\b.*\bombudsman\b.*" + _INVESTIGATE, re.I),
      ("powers",), 1.4),
     (re.compile(r"\b(compensat\w*|pay|paid|payment|remed\w*|money|reopen\w*|reconsider\w*)\b|£", re.I),
      ("remedy", "decision"), 1.3),
