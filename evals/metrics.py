@@ -17,7 +17,13 @@ Ranked = list[set[tuple[str, int]]]
 
 
 def gold_pairs(q: dict) -> set[tuple[str, int]]:
-    return {(ref, p) for ref in q["refs"] for p in q["paragraphs"]}
+    """The (decision, paragraph) pairs that count as a right answer.  With more than one gold
+    decision the paragraphs are given per decision: a bare list would make paragraph 3 of every
+    decision gold, when only one of them says the thing asked."""
+    paragraphs = q["paragraphs"]
+    if isinstance(paragraphs, dict):
+        return {(ref, p) for ref, numbers in paragraphs.items() for p in numbers}
+    return {(ref, p) for ref in q["refs"] for p in paragraphs}
 
 
 def first_gold_rank(ranked: Ranked, q: dict) -> int | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from evals.metrics import gold_pairs
 from rag import InputError
 from rag.cite import normalise
 
@@ -52,7 +53,7 @@ def test_at_least_fifteen_questions_cite_the_right_paragraph(seeded_bot, seeds, 
     misses = []
     for q in questions:
         answer = seeded_bot.ask(q["question"], q.get("filters"))
-        gold = {(ref, p) for ref in q["refs"] for p in q["paragraphs"]}
+        gold = gold_pairs(q)
         if answer.abstained or not (_cited(answer) & gold):
             misses.append(q["id"])
         _assert_quotes_verbatim(answer, seeds)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from evals.baseline import holds
-from evals.metrics import chunk_pair, decision_recall_at, retrieval_scores
+from evals.metrics import chunk_pair, decision_recall_at, gold_pairs, retrieval_scores
 from evals.run import check_thresholds
 
 Q = {"refs": ["18 011 812"], "paragraphs": [25, 24]}
@@ -14,6 +14,13 @@ def test_retrieval_scores():
     assert retrieval_scores(ranked, Q) == {"recall@5": 1.0, "mrr": 1 / 3, "decision_recall@3": 1.0}
     assert retrieval_scores([{("18 009 360", 1)}] * 6 + [{("18 011 812", 25)}], Q)["recall@5"] == 0.0
     assert decision_recall_at([{("a", 1)}, {("b", 1)}, {("c", 1)}, {("18 011 812", 1)}], Q) == 0.0
+
+
+def test_gold_paragraphs_given_per_decision_count_only_in_that_decision():
+    q = {"refs": ["18 011 812", "18 009 360"], "paragraphs": {"18 011 812": [13], "18 009 360": [15]}}
+    assert gold_pairs(q) == {("18 011 812", 13), ("18 009 360", 15)}
+    assert retrieval_scores([{("18 011 812", 15)}, {("18 009 360", 15)}], q)["mrr"] == 0.5
+    assert gold_pairs({"refs": ["a", "b"], "paragraphs": [0]}) == {("a", 0), ("b", 0)}
 
 
 def test_chunk_ids_map_to_paragraphs():
