@@ -20,6 +20,12 @@ from rag.models import Chunk, Decision
 
 TokenCounter = Callable[[str], int]
 
+# What is stored for a decision depends on its text and on how parse and chunk read it.  Bump this
+# when either changes what they make of an unchanged text (paragraph numbers, section kinds,
+# chunk cuts, metadata): the next ingest then redoes every decision stored by an older version,
+# reusing the vectors of chunks whose text is unchanged, instead of keeping stale chunks.
+PIPELINE_VERSION = 1
+
 # A sentence ends at . ! ? (optionally followed by a closing quote or bracket) before white space,
 # and a nested item starts on a new line.
 _SENTENCE_END = re.compile(r"(?<=[.!?;:][”’\"')\]])\s+|(?<=[.!?;:])\s+|\n")
@@ -104,6 +110,7 @@ def decision_metadata(decision: Decision) -> dict[str, str | int | float | bool]
         "url": decision.url,
         "source": decision.source,
         "doc_hash": decision.content_hash,
+        "pipeline": PIPELINE_VERSION,
         "numbering_exact": decision.numbering_exact,
         "has_financial_remedy": decision.has_financial_remedy,
         "financial_remedy": float(decision.financial_remedy),

@@ -96,8 +96,10 @@ TOKENIZER_VERSION = 3  # bump when `tokenize` changes, so saved indexes are rebu
 
 
 def fingerprint(registry: dict[str, dict], extra: str = "") -> str:
-    """Identifies the store's contents (which decisions, at which content hash) and the tokenizer."""
-    items = sorted((ref, str(meta.get("doc_hash")), str(meta.get("chunks"))) for ref, meta in registry.items())
+    """Identifies the store's contents (which decisions, at which content hash and pipeline
+    version) and the tokenizer."""
+    items = sorted((ref, str(meta.get("doc_hash")), str(meta.get("chunks")), str(meta.get("pipeline")))
+                   for ref, meta in registry.items())
     return hashlib.sha256(json.dumps([items, extra, TOKENIZER_VERSION]).encode()).hexdigest()
 
 

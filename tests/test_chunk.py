@@ -12,7 +12,7 @@ from rag.embed import MAX_WORD_PIECES
 
 REQUIRED_META = {
     "ref", "council", "section", "section_kind", "para_first", "para_last", "paragraph_exact",
-    "source", "doc_hash", "chunk_hash", "embedder", "part", "parts", "has_financial_remedy",
+    "source", "doc_hash", "pipeline", "chunk_hash", "embedder", "part", "parts", "has_financial_remedy",
 }
 DATED_META = {"category", "subcategory", "outcome", "decision_date", "date_int", "year", "url"}
 

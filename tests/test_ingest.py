@@ -46,6 +46,27 @@ def test_ingest_then_reingest_changes_nothing(fake_bot, fake_embedder, corpus, s
     assert set(fake_bot.store.registry()) == set(SEED_REFS)
 
 
+def test_a_new_pipeline_version_redoes_unchanged_decisions(settings, corpus, monkeypatch):
+    """After an upgrade that reads texts differently (section kinds, numbering, chunk cuts), the
+    stored chunks of unchanged files must be redone, not kept stale; unchanged chunk texts keep
+    their vectors."""
+    import rag.chunk
+
+    embedder = FakeEmbedder()
+    bot = Bot(settings, embedder=embedder)
+    bot.ingest([corpus])
+    embedded = embedder.texts_embedded
+    newer = rag.chunk.PIPELINE_VERSION + 1
+    monkeypatch.setattr(rag.chunk, "PIPELINE_VERSION", newer)
+    monkeypatch.setattr("rag.ingest.PIPELINE_VERSION", newer)
+    report = bot.ingest([corpus])
+    assert (report.added, report.updated, report.unchanged, report.failed) == (0, 5, 0, 0)
+    assert {m["pipeline"] for m in bot.store.registry().values()} == {newer}
+    assert embedder.texts_embedded == embedded, "unchanged chunk texts reuse their stored vectors"
+    again = bot.ingest([corpus])
+    assert (again.updated, again.unchanged) == (0, 5)
+
+
 def test_changed_file_replaces_its_chunks_without_stale_ones(fake_bot, corpus, seed_chunks):
     fake_bot.ingest([corpus])
     path = corpus / "19-012-512.txt"
