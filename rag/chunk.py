@@ -24,7 +24,7 @@ TokenCounter = Callable[[str], int]
 # when either changes what they make of an unchanged text (paragraph numbers, section kinds,
 # chunk cuts, metadata): the next ingest then redoes every decision stored by an older version,
 # reusing the vectors of chunks whose text is unchanged, instead of keeping stale chunks.
-PIPELINE_VERSION = 1
+PIPELINE_VERSION = 2  # 2: the regulator-sharing line is a 'notice'
 
 # A sentence ends at . ! ? (optionally followed by a closing quote or bracket) before white space,
 # and a nested item starts on a new line.

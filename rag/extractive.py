@@ -30,6 +30,7 @@ SPEAKER = {
     "findings": "The Ombudsman found",
     "remedy": "The agreed remedy",
     "decision": "The final decision",
+    "notice": "The decision notes",
     "other": "The decision says",
 }
 MAX_DECISIONS = 3

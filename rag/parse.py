@@ -260,6 +260,18 @@ def _walk_body(lines: list[str], exact: bool) -> list[dict]:
     return body.paragraphs
 
 
+# The line on sharing the decision with a regulator (Ofsted, the CQC) ends nearly every upheld
+# decision.  Left in the final decision it would be lifted by every outcome or remedy question.
+_NOTICE_RE = re.compile(r"\binformation sharing agreement\b", re.I)
+
+
+def _kind_of(raw: dict) -> str:
+    """The paragraph's section kind, but 'notice' for the regulator-sharing line."""
+    if raw["kind"] in ("decision", "remedy", "other") and _NOTICE_RE.search(" ".join(raw["lines"])):
+        return "notice"
+    return raw["kind"]
+
+
 def _statement_text(lines: list[str]) -> str:
     """The statement as published, page furniture left out, for display and quote checks."""
     kept = "\n".join(line for line in lines if _plain(line) not in _FURNITURE)
@@ -299,7 +311,7 @@ def parse_decision(text: str, source: str | None = None, url: str | None = None,
         Paragraph(
             number=i,
             section=p["section"],
-            section_kind=p["kind"],
+            section_kind=_kind_of(p),
             text="\n".join(p["lines"]),
             exact=exact,
             heading=p["heading"],

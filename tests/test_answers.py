@@ -186,6 +186,15 @@ def test_a_question_about_a_remedy_reaches_the_final_decision(seeded_bot):
     assert "I do not recommend a further remedy" in answer.answer
 
 
+def test_the_regulator_sharing_line_does_not_answer_a_remedy_question(seeded_bot):
+    # Before: the remedy intent lifted the whole final decision, and Hertfordshire's "we will
+    # share this decision with Ofsted" came first for "What was the payment for?".
+    filters = {"financial_remedy": True, "council": "Hertfordshire County Council"}
+    hits = seeded_bot.retrieve("What was the payment for?", filters).hits
+    assert hits[0].section_kind != "notice", [(h.paragraph, h.section_kind) for h in hits]
+    assert 91 not in [h.paragraph for h in hits[:3]]
+
+
 @pytest.mark.parametrize("question", ["Why wouldn't the Ombudsman investigate the Kent mum's safeguarding complaint?",
                                       "Did the Ombudsman look into the Kent mother's complaint?"])
 def test_whether_this_complaint_was_investigated_is_an_outcome_question(seeded_bot, question):

@@ -158,6 +158,9 @@ def test_section_kinds(seeds):
     assert kinds[25] == "findings" and d.paragraph(25).heading == "Original incident"
     assert kinds[37] == "decision"
     assert seeds["18 009 360"].paragraph(88).section_kind == "remedy"
+    assert seeds["18 009 360"].paragraph(90).section_kind == "decision"
+    # the Ofsted-sharing line is not the decision: outcome and remedy questions must not lift it
+    assert seeds["18 009 360"].paragraph(91).section_kind == "notice"
     assert seeds["19 018 981"].paragraph(2).section_kind == "scope"
 
 
