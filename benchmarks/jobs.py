@@ -202,8 +202,7 @@ def store_only(p: dict) -> dict:
     settings = _settings(p["store"])
     store = Store(make_chroma_client(settings), settings.collection, p["embedder"])
     started = time.perf_counter()
-    dense = DenseIndex.build((c["id"], c["metadata"]["ref"], c["metadata"]["section_kind"], c["vector"])
-                             for c in store.iter_chunks(vectors=True))
+    dense = DenseIndex.from_chunks(store.iter_chunks(vectors=True))
     out: dict[str, Any] = {"open_s": round(time.perf_counter() - started, 1), "chunks": len(dense)}
     catalog = Catalog(store, Path(p["store"]) / "unused")
     catalog._decisions = store.registry()  # the filters need the registry, not the lexical index

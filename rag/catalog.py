@@ -84,9 +84,7 @@ class Catalog:
                 ((c["id"], c["metadata"]["ref"], lexical_text(c["metadata"], c["text"])) for c in rows), fp)
             built.append((self._lexical, self.lexical_dir))
         if need_dense:
-            self._dense = DenseIndex.build(
-                ((c["id"], c["metadata"]["ref"], c["metadata"].get("section_kind", "other"), c["vector"])
-                 for c in rows), fp)
+            self._dense = DenseIndex.from_chunks(rows, fp)
             built.append((self._dense, self.dense_dir))
         for index, folder in built:
             try:

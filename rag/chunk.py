@@ -24,11 +24,28 @@ TokenCounter = Callable[[str], int]
 # when either changes what they make of an unchanged text (paragraph numbers, section kinds,
 # chunk cuts, metadata): the next ingest then redoes every decision stored by an older version,
 # reusing the vectors of chunks whose text is unchanged, instead of keeping stale chunks.
-PIPELINE_VERSION = 2  # 2: the regulator-sharing line is a 'notice'
+PIPELINE_VERSION = 3  # 2: the regulator-sharing line is a 'notice'; 3: the 'reported' flag
 
 # A sentence ends at . ! ? (optionally followed by a closing quote or bracket) before white space,
 # and a nested item starts on a new line.
 _SENTENCE_END = re.compile(r"(?<=[.!?;:][”’\"')\]])\s+|(?<=[.!?;:])\s+|\n")
+
+
+# A finding paragraph often reports what someone else said ("Miss X says ...").
+REPORTED_SPEECH = re.compile(
+    r"^(?:(?:Mr|Mrs|Miss|Ms|Dr)\.? [A-Z]\w*|The complainant|[SH]e|They)\s+(?:says?|said|states?|stated|"
+    r"complain(?:s|ed)?|told|pointed out|believes?|believed|claims?|claimed|alleges?|alleged|"
+    r"considers?|wants?|disagrees?)\b"
+)
+_OWN_VOICE = re.compile(r"\b(?:I|[Ww]e|However|But)\b")
+
+
+def only_reported(text: str) -> bool:
+    """True when a passage only reports what someone said: it opens with reported speech and the
+    investigator never speaks in it (no "I", "we", "However", "But").  "Miss X says the Council
+    failed to redact her address ..." is an allegation; "Mr X says the Council failed to respond.
+    However, ... the ICO is the appropriate body" holds a finding."""
+    return bool(REPORTED_SPEECH.match(text)) and not _OWN_VOICE.search(text)
 
 
 @functools.lru_cache(maxsize=1)
@@ -162,6 +179,7 @@ def chunk_decision(
                 parts=len(spans),
                 char_start=start,
                 chunk_hash=text_hash(piece),
+                reported=only_reported(piece),
             )
             if heading:
                 meta["heading"] = heading

@@ -27,27 +27,36 @@ class DenseIndex:
     """Unit vectors of all chunks, with each row's decision, for exact filtered search."""
 
     def __init__(self, ids: Sequence[str], refs: Sequence[str], kinds: Sequence[str], matrix: np.ndarray,
-                 fp: str = "") -> None:
+                 fp: str = "", reported: Sequence[bool] | None = None) -> None:
         self.ids = list(ids)
         self.kinds = list(kinds)  # each chunk's section kind, so ranking needs no trip to the store
+        self.reported = list(reported) if reported is not None else [False] * len(self.ids)
         self.fingerprint = fp
         self.matrix = matrix
         self._row = {chunk_id: n for n, chunk_id in enumerate(self.ids)}
         self.by_ref = RowsByRef(refs)
 
     @classmethod
-    def build(cls, entries: Iterable[tuple[str, str, str, Sequence[float]]], fp: str = "") -> "DenseIndex":
-        """From (chunk id, decision ref, section kind, vector); vectors are normalised here."""
-        ids, refs, kinds, vectors = [], [], [], []
-        for chunk_id, ref, kind, vector in entries:
+    def build(cls, entries: Iterable[tuple[str, str, str, bool, Sequence[float]]], fp: str = "") -> "DenseIndex":
+        """From (chunk id, decision ref, section kind, only reported speech, vector); vectors are
+        normalised here."""
+        ids, refs, kinds, reported, vectors = [], [], [], [], []
+        for chunk_id, ref, kind, hearsay, vector in entries:
             ids.append(chunk_id)
             refs.append(ref)
             kinds.append(kind)
+            reported.append(bool(hearsay))
             vectors.append(np.asarray(vector, dtype=np.float32))
         matrix = np.vstack(vectors) if vectors else np.zeros((0, 1), dtype=np.float32)
         norms = np.linalg.norm(matrix, axis=1, keepdims=True)
         matrix /= np.where(norms == 0, 1.0, norms)
-        return cls(ids, refs, kinds, matrix, fp)
+        return cls(ids, refs, kinds, matrix, fp, reported)
+
+    @classmethod
+    def from_chunks(cls, rows: Iterable[dict], fp: str = "") -> "DenseIndex":
+        """From the store's chunk rows (id, metadata, vector), as `Store.iter_chunks` gives them."""
+        return cls.build(((c["id"], c["metadata"]["ref"], c["metadata"].get("section_kind", "other"),
+                           bool(c["metadata"].get("reported")), c["vector"]) for c in rows), fp)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -85,13 +94,18 @@ class DenseIndex:
         row = self._row.get(chunk_id)
         return "other" if row is None else self.kinds[row]
 
+    def is_reported(self, chunk_id: str) -> bool:
+        """Whether the chunk only reports what someone said (see rag.chunk.only_reported)."""
+        row = self._row.get(chunk_id)
+        return row is not None and self.reported[row]
+
     def vector(self, chunk_id: str) -> np.ndarray | None:
         row = self._row.get(chunk_id)
         return None if row is None else self.matrix[row]
 
     def save(self, folder: Path) -> None:
         """Write to a sibling folder, then swap it in, so a crash never leaves half an index."""
-        meta = {"fingerprint": self.fingerprint, "ids": self.ids, "kinds": self.kinds,
+        meta = {"fingerprint": self.fingerprint, "ids": self.ids, "kinds": self.kinds, "reported": self.reported,
                 "refs": [self.by_ref.names[n] for n in self.by_ref.of_row.tolist()]}
 
         def write(tmp: Path) -> None:
@@ -108,6 +122,6 @@ class DenseIndex:
             matrix = np.load(folder / "vectors.npy")
             if matrix.shape[0] != len(meta["ids"]):
                 return None
-            return cls(meta["ids"], meta["refs"], meta["kinds"], matrix, meta["fingerprint"])
+            return cls(meta["ids"], meta["refs"], meta["kinds"], matrix, meta["fingerprint"], meta["reported"])
         except (OSError, ValueError, KeyError):
             return None

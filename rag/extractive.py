@@ -14,7 +14,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from rag.chunk import sentence_spans
+from rag.chunk import REPORTED_SPEECH, sentence_spans
 from rag.cite import citation_for
 from rag.guard import index_text, planted_spans
 from rag.lexical import expand_query, stems
@@ -37,19 +37,13 @@ MAX_DECISIONS = 3
 MAX_PASSAGES = 5
 WHOLE_PARAGRAPH_WORDS = 75  # most LGO paragraphs: quoted whole, a sentence alone can lose its point
 WHOLE_LEAD_WORDS = 120  # the best passages are quoted whole up to this length: context matters most there
-LEAD_PASSAGES = 3
+LEAD_PASSAGES = 4  # near-ties reorder the top passages; quoting four whole keeps answers steady
 WHOLE_REMEDY_WORDS = 150  # what a council agreed to do is quoted whole: every item matters
 MAX_QUOTE_WORDS = 80  # two adjacent sentences are quoted together only up to this length
 LENGTH_PENALTY = 0.04  # per content word: a second sentence must earn its place
 RELATIVE_FLOOR = 0.25  # passages this far below the best similarity are left out...
 TRUSTED_RANKS = 3  # ...unless retrieval ranked them this high
 _LIST_MARKER = re.compile(r"^(?:[-\u2022]|\d+\.)\s+")
-# A finding paragraph often reports what someone else said; such a sentence is not a finding.
-_REPORTED = re.compile(
-    r"^(?:(?:Mr|Mrs|Miss|Ms|Dr)\.? [A-Z]\w*|The complainant|[SH]e|They)\s+(?:says?|said|states?|stated|"
-    r"complain(?:s|ed)?|told|pointed out|believes?|believed|claims?|claimed|alleges?|alleged|"
-    r"considers?|wants?|disagrees?)\b"
-)
 
 
 @dataclass
@@ -116,7 +110,7 @@ def best_quote(question: str, hit: Hit, rarity: dict[str, float], lead: bool = F
 
 def speaker(hit: Hit, quote: str) -> str:
     """Whose words these are, so allegations are never presented as findings."""
-    if hit.section_kind in ("findings", "other") and _REPORTED.match(quote):
+    if hit.section_kind in ("findings", "other") and REPORTED_SPEECH.match(quote):
         return "The decision records what was said"
     return SPEAKER.get(hit.section_kind, SPEAKER["other"])
 

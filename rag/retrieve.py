@@ -42,6 +42,13 @@ INTENT_BOOSTS = (
     (re.compile(r"\b(compensat\w*|pay|paid|payment|remed\w*|money|reopen\w*|reconsider\w*)\b|£", re.I),
      ("remedy", "decision"), 1.3),
 )
+# "The complaint" section and paragraphs that only report what the complainant says restate the
+# allegations in the words a user asks with, so they outrank the findings that answer.  Unless the
+# question is about the allegations themselves, they are damped.  (Measured on the evals, on two
+# halves of the questions separately: mrr 0.78 -> 0.80 and 0.73 -> 0.77.)
+ABOUT_THE_ALLEGATIONS = re.compile(r"\b(complain\w*|alleg\w*|claim\w*|accus\w*|unhappy|dissatisfied|"
+                                   r"want\w*|says?|said)\b", re.I)
+ALLEGATION_DAMPING = 0.9
 _REF = re.compile(r"\b\d{2}[ \-]?\d{3}[ \-]?\d{3}\b")
 BOILERPLATE_KINDS = ("powers",)
 MAX_BOILERPLATE = 1  # distinct role-and-powers passages kept; near-copies of one are dropped
@@ -143,6 +150,24 @@ def _outcome_extras(order: list[str], fused: dict[str, float], catalog: Catalog)
     return [i for i in dict.fromkeys(extras) if i not in order]
 
 
+def _reweigh(question: str, order: list[str], fused: dict[str, float], catalog: Catalog) -> list[str]:
+    """The leading candidates re-ordered by what the question is after: its intent lifts the
+    sections that say it, and allegations yield to findings unless they are what is asked."""
+    boosts = [(kinds, factor) for pattern, kinds, factor in INTENT_BOOSTS if pattern.search(question)]
+    if any("decision" in kinds for kinds, _ in boosts):
+        order = order + _outcome_extras(order, fused, catalog)
+    kind_of = catalog.dense.kind
+    for kinds, factor in boosts:
+        for chunk_id in order:
+            if kind_of(chunk_id) in kinds:
+                fused[chunk_id] *= factor
+    if not ABOUT_THE_ALLEGATIONS.search(question):
+        for chunk_id in order:
+            if kind_of(chunk_id) == "complaint" or catalog.dense.is_reported(chunk_id):
+                fused[chunk_id] *= ALLEGATION_DAMPING
+    return sorted(order, key=lambda chunk_id: fused[chunk_id], reverse=True)
+
+
 def retrieve(
     question: str,
     *,
@@ -171,17 +196,8 @@ def retrieve(
     vector = embedder.embed_query(_REF.sub(" ", question) if named else question)
     queries = [vector]
     rankings, fused, lexical_scores = _fuse(question, context, vector, queries, catalog, embedder, allowed, candidates)
-    order = sorted(fused, key=fused.get, reverse=True)[: max(k * 4, 20)]
-    boosts = [(kinds, factor) for pattern, kinds, factor in INTENT_BOOSTS if pattern.search(question)]
-    if any("decision" in kinds for kinds, _ in boosts):
-        order += _outcome_extras(order, fused, catalog)
-    kind_of = catalog.dense.kind
-    for kinds, factor in boosts:
-        for chunk_id in order:
-            if kind_of(chunk_id) in kinds:
-                fused[chunk_id] *= factor
-    order.sort(key=lambda chunk_id: fused[chunk_id], reverse=True)
-    rows = store.get_chunks(_select(order, kind_of, k, max_per_decision))
+    order = _reweigh(question, sorted(fused, key=fused.get, reverse=True)[: max(k * 4, 20)], fused, catalog)
+    rows = store.get_chunks(_select(order, catalog.dense.kind, k, max_per_decision))
     similarity = _similarities(queries, [catalog.dense.vector(row["id"]) for row in rows])
     hits = [Hit(id=row["id"], ref=row["metadata"]["ref"], paragraph=row["metadata"].get("para_first") or None,
                 text=row["text"], metadata=row["metadata"], score=fused[row["id"]], similarity=sim,

@@ -186,6 +186,21 @@ def test_a_question_about_a_remedy_reaches_the_final_decision(seeded_bot):
     assert "I do not recommend a further remedy" in answer.answer
 
 
+@pytest.mark.parametrize("question", ["Was Derbyshire at fault for leaving the dad out of the assessment?",
+                                      "Why didn't Lancashire blank out the mother's address in the court report?"])
+def test_findings_come_before_the_allegations(seeded_bot, question):
+    # Before: the complaint section, or a paragraph that only reports what the complainant says,
+    # restated the question's own words and came first, above the findings that answer it.
+    hits = seeded_bot.retrieve(question).hits
+    first = hits[0]
+    assert first.section_kind != "complaint" and not first.metadata["reported"], [h.paragraph for h in hits]
+
+
+def test_a_question_about_the_allegations_still_finds_them(seeded_bot):
+    hits = seeded_bot.retrieve("What did the mother in the Kent case complain about?").hits
+    assert "complaint" in {h.section_kind for h in hits[:2]}, [(h.paragraph, h.section_kind) for h in hits]
+
+
 def test_the_regulator_sharing_line_does_not_answer_a_remedy_question(seeded_bot):
     # Before: the remedy intent lifted the whole final decision, and Hertfordshire's "we will
     # share this decision with Ofsted" came first for "What was the payment for?".

@@ -12,7 +12,7 @@ from rag.embed import MAX_WORD_PIECES
 
 REQUIRED_META = {
     "ref", "council", "section", "section_kind", "para_first", "para_last", "paragraph_exact",
-    "source", "doc_hash", "pipeline", "chunk_hash", "embedder", "part", "parts", "has_financial_remedy",
+    "source", "doc_hash", "pipeline", "chunk_hash", "embedder", "part", "parts", "has_financial_remedy", "reported",
 }
 DATED_META = {"category", "subcategory", "outcome", "decision_date", "date_int", "year", "url"}
 
@@ -107,3 +107,14 @@ def test_split_text_handles_one_huge_sentence():
     assert len(parts) > 5
     assert all(count_tokens(text[a:b]) <= 50 for a, b in parts)
     assert " ".join(text[a:b] for a, b in parts) == text
+
+
+def test_a_passage_that_only_reports_an_allegation_is_flagged(seeds):
+    from rag.chunk import only_reported
+
+    assert only_reported(seeds["19 018 981"].paragraph(14).text)  # "Miss X says the Council failed to redact ..."
+    assert not only_reported(seeds["19 012 512"].paragraph(13).text)  # "Mr X says ... However, ... the ICO is ..."
+    assert not only_reported(seeds["19 018 981"].paragraph(15).text)  # the Council's response, not an allegation
+    assert not only_reported("Mr X says the Council was slow. I do not find fault.")
+    chunks = chunk_decision(seeds["19 018 981"])
+    assert {c.paragraph for c in chunks if c.metadata["reported"]} >= {14}

@@ -41,7 +41,7 @@ def _index(n: int = 600, refs: int = 30, dim: int = 16) -> tuple[DenseIndex, np.
     vectors = rng.normal(size=(n, dim)).astype(np.float32)
     ref_of = [f"{r:02d} 000 000" for r in rng.integers(refs, size=n)]
     kinds = ["findings" if i % 3 else "decision" for i in range(n)]
-    index = DenseIndex.build(((f"c{i}", ref_of[i], kinds[i], vectors[i]) for i in range(n)), fp="x")
+    index = DenseIndex.build(((f"c{i}", ref_of[i], kinds[i], i % 7 == 0, vectors[i]) for i in range(n)), fp="x")
     unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
     return index, unit, ref_of
 
@@ -72,6 +72,7 @@ def test_dense_index_survives_a_save_and_load(tmp_path):
     assert loaded.search(query, 10) == index.search(query, 10)
     first = index.by_ref.names[0]
     assert loaded.section_ids(first, "decision") == index.section_ids(first, "decision") != []
+    assert loaded.reported == index.reported and loaded.is_reported("c7") and not loaded.is_reported("c8")
     (tmp_path / "dense" / "vectors.npy").write_bytes(b"not numpy")
     assert DenseIndex.load(tmp_path / "dense") is None  # a damaged index is rebuilt, not trusted
 
