@@ -21,7 +21,7 @@ SECTION_KINDS = (
     "findings",  # "What I found", "Assessment", "Analysis", "Findings" ...
     "remedy",  # "Agreed action", "Recommended action"
     "decision",  # "Final decision"
-    "notice",  # "we will share this decision with Ofsted": the same line in every upheld decision
+    "notice",  # "we will share this decision with Ofsted": the same line ends nearly every upheld decision
     "other",
 )
 
