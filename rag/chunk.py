@@ -135,6 +135,13 @@ def decision_metadata(decision: Decision) -> dict[str, str | int | float | bool]
     return {k: v for k, v in meta.items() if v is not None}
 
 
+def is_stored_current(record: dict | None, decision: Decision) -> bool:
+    """Whether a registry record was written for this very text by this version of parse and chunk
+    (the one place that decides whether a stored decision must be redone)."""
+    return bool(record) and record.get("doc_hash") == decision.content_hash \
+        and record.get("pipeline") == PIPELINE_VERSION
+
+
 def _pieces(decision: Decision) -> Iterator[tuple[int | None, str, str, str | None, bool, str]]:
     """(number, section, kind, heading, exact, text) for the summary and every paragraph."""
     if decision.summary:

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from rag.chunk import PIPELINE_VERSION, chunk_decision, text_hash
+from rag.chunk import chunk_decision, is_stored_current, text_hash
 from rag.errors import InputError
 from rag.guard import index_text, index_tokens
 from rag.models import Chunk, Decision, IngestReport
@@ -80,7 +80,7 @@ def _plan_decision(decision: Decision, plan: _Plan, registry: dict, report: Inge
         return
     plan.seen[decision.ref] = name
     old = registry.get(decision.ref)
-    if old and old.get("doc_hash") == decision.content_hash and old.get("pipeline") == PIPELINE_VERSION:
+    if is_stored_current(old, decision):
         report.unchanged += 1
     else:
         plan.pending.append((decision, "updated" if old else "added"))

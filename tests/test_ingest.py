@@ -58,7 +58,6 @@ def test_a_new_pipeline_version_redoes_unchanged_decisions(settings, corpus, mon
     embedded = embedder.texts_embedded
     newer = rag.chunk.PIPELINE_VERSION + 1
     monkeypatch.setattr(rag.chunk, "PIPELINE_VERSION", newer)
-    monkeypatch.setattr("rag.ingest.PIPELINE_VERSION", newer)
     report = bot.ingest([corpus])
     assert (report.added, report.updated, report.unchanged, report.failed) == (0, 5, 0, 0)
     assert {m["pipeline"] for m in bot.store.registry().values()} == {newer}
