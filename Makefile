@@ -1,6 +1,7 @@
 # Two entry points for a fresh machine; both build .venv first.
 #   make run   - ingest the bundled decisions and serve the chat app on http://127.0.0.1:7860
-#   make test  - run the test suite, the evals and the dependency audit
+#   make test  - run the test suite (browser tests included: chromium is installed if missing),
+#                the evals and the dependency audit
 #   make ask   - ingest and answer one example question on the command line
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -26,6 +27,7 @@ ask: $(STAMP)
 	$(VENV)/bin/python -m rag ask "$(QUESTION)"
 
 test: $(STAMP)
+	./scripts/ensure-chromium
 	$(VENV)/bin/python -m pytest
 	$(VENV)/bin/python -m evals
 	./.ci/audit

@@ -59,7 +59,7 @@ def _paragraphs(files: list[Path]) -> int:
 
 
 def ingest_ours(p: dict) -> dict:
-    """Our ingest of a folder with the default (int8 ONNX) model, model load included."""
+    """Our ingest of a folder with the default (float32 ONNX) model, model load included."""
     from rag.bot import Bot
 
     started = time.perf_counter()

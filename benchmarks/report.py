@@ -66,11 +66,11 @@ def _ingest(results: dict) -> list[str]:
     return [
         "## Ingest: this project against LangChain's tutorial pipeline", "",
         f"The same {ours['decisions']} synthetic decisions ({ours['paragraphs']:,} paragraphs), each "
-        "pipeline in its own process, model loading included (our int8 model already built in "
+        "pipeline in its own process, model loading included (our ONNX model already built in "
         "`RAG_MODEL_DIR`: the one-off build takes about ten seconds more).", "",
         "| pipeline | chunks | seconds | paragraphs/s | peak memory (MB) | search p50/p95 (ms) |",
         "| --- | ---: | ---: | ---: | ---: | --- |",
-        f"| this project (int8 MiniLM on ONNX Runtime, one text per call on each core; paragraph chunks, "
+        f"| this project (float32 MiniLM on ONNX Runtime, one text per call on each core; paragraph chunks, "
         f"Chroma + BM25 + dense index) | {ours['chunks']:,} | "
         f"{ours['seconds']:.1f} | {_rate(ours):.0f} | {ours['peak_rss_mb']:.0f} | "
         f"{search.get('p50_ms')} / {search.get('p95_ms')} (hybrid retrieval) |",

@@ -28,7 +28,7 @@ sys.path.insert(0, str(PROJECT))
 
 from benchmarks.report import write_report  # noqa: E402
 from benchmarks.synthetic import write_corpus  # noqa: E402
-from rag.embed import MINILM_INT8_NAME  # noqa: E402
+from rag.embed import MINILM_NAME  # noqa: E402
 
 QUICK = {"ingest_decisions": 8, "tiers": [1000], "server_tier": 1000, "million": 0, "rounds": 1,
          "server_ingest_chunks": 500}
@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
             progress(f"store alone at {plan['million']:,} chunks (precomputed vectors)", results)
             store = work / "tier-1m"
             built = job("build_store_only", store=str(store), chunks=plan["million"])
-            results["million"] = {"build": built, **job("store_only", store=str(store), embedder=MINILM_INT8_NAME),
+            results["million"] = {"build": built, **job("store_only", store=str(store), embedder=MINILM_NAME),
                                   "disk_mb": round(disk_mb(store), 1)}
             shutil.rmtree(store, ignore_errors=True)
         progress("cold start and app start on the bundled decisions", results)

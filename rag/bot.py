@@ -98,6 +98,21 @@ class Bot:
             self._catalog = Catalog(self.store, folder)
         return self._catalog
 
+    def info(self) -> dict[str, Any]:
+        """What a bug report needs: the machine, the embedding model as built and checked here,
+        and the store.  Loads the embedder (and builds it if needed), not the indexes."""
+        from rag.machine import describe
+
+        embedder = self.embedder
+        return {
+            "machine": describe(),
+            "embedder": {"name": self.embedder_name, "build": getattr(embedder, "build", type(embedder).__name__),
+                         **({"model": str(embedder.model_path), "record": embedder.record}
+                            if hasattr(embedder, "record") else {})},
+            "store": {"location": store_location(self.settings), "collection": self.settings.collection,
+                      "decisions": len(self.store.registry()), "chunks": self.store.count_chunks()},
+        }
+
     def rebuild(self) -> None:
         """Drop the collections, e.g. after switching embedder; the next ingest fills them."""
         drop_collections(self.client, self.settings.collection)

@@ -174,6 +174,50 @@ def run_ask(args: argparse.Namespace, bot: Bot) -> int:
     return EXIT_OK
 
 
+def run_info(args: argparse.Namespace, bot: Bot) -> int:
+    """For bug reports: the machine's CPU features, the embedding model as built and checked here."""
+    info = bot.info()
+    if args.json:
+        print(json.dumps(info, indent=1))
+        return EXIT_OK
+    for section, values in info.items():
+        print(f"{section}:")
+        for key, value in values.items():
+            if isinstance(value, dict):
+                value = json.dumps(value)
+            print(f"  {key}: {value}")
+    return EXIT_OK
+
+
+def run_show(args: argparse.Namespace, bot: Bot) -> int:
+    """Decision files as the parser reads them: metadata, then each paragraph with its number
+    ('?' after a number the layout lost and we counted)."""
+    from rag.parse import parse_decision
+    from rag.sources import read_file
+
+    try:
+        records = list(read_file(args.file, bot.settings.max_file_bytes))
+    except OSError as exc:
+        raise InputError(f"{args.file}: {exc.strerror or exc}") from None
+    for record in records:
+        if record.error:
+            raise InputError(f"{record.name}: {record.error}")
+        _print_decision(parse_decision(record.text, source=record.name, url=record.url, defaults=record.defaults))
+    return EXIT_OK
+
+
+def _print_decision(decision) -> None:  # noqa: ANN001 - a Decision
+    mark = " [synthetic: written for our evaluations, not a real decision]" if decision.synthetic else ""
+    print(f"{decision.council} ({decision.ref}){mark}")
+    for label, value in (("category", decision.category), ("subcategory", decision.subcategory),
+                         ("outcome", decision.outcome), ("date", decision.decision_date),
+                         ("url", decision.url), ("summary", decision.summary)):
+        print(f"  {label}: {value if value else '-'}")
+    for p in decision.paragraphs:
+        where = p.section_kind + (f" / {p.heading}" if p.heading else "")
+        print(f"\n{p.number if p.exact else f'{p.number}?':>4} [{where}] {p.text}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m rag", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -188,10 +232,14 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--until", help="decisions on or before this date (YYYY-MM-DD)")
     ask.add_argument("--financial-remedy", action="store_true", help="only decisions with a payment")
     ask.add_argument("--json", action="store_true", help="print the answer as one JSON object")
+    info = sub.add_parser("info", help="the CPU features, embedding model build and store, for bug reports")
+    info.add_argument("--json", action="store_true", help="print one JSON object")
+    show = sub.add_parser("show", help="a decision file as parsed: metadata and numbered paragraphs")
+    show.add_argument("file", type=Path)
     return parser
 
 
-COMMANDS = {"ingest": run_ingest, "ask": run_ask}
+COMMANDS = {"ingest": run_ingest, "ask": run_ask, "info": run_info, "show": run_show}
 
 
 def main(argv: Sequence[str] | None = None, parser: argparse.ArgumentParser | None = None) -> int:

@@ -46,19 +46,19 @@ class Settings(BaseSettings):
     )
     embedder: Literal["minilm", "minilm-torch", "openai"] = Field(
         default="minilm",
-        description="`minilm`: all-MiniLM-L6-v2 from the packaged weights, quantized to int8 for "
-        "ONNX Runtime, on the CPU. "
-        "`minilm-torch`: the same model in float32 through PyTorch (slower). "
+        description="`minilm`: all-MiniLM-L6-v2 from the packaged weights, exported to ONNX in float32 "
+        "and checked against the float model on this CPU. "
+        "`minilm-torch`: the same model through PyTorch (same vectors, slower). "
         "`openai`: an OpenAI-compatible embeddings endpoint.",
     )
     model_dir: Path = Field(
         default=DEFAULT_MODEL_DIR,
-        description="Folder for the int8 embedding model, built there from the packaged weights on "
-        "first use (about ten seconds; nothing is downloaded).",
+        description="Folder for the ONNX embedding model, built there from the packaged weights on "
+        "first use (about fifteen seconds; nothing is downloaded).",
     )
     embed_batch_size: int = Field(
         default=16, ge=1, le=4096,
-        description="Texts per embedding call for `minilm-torch` and `openai` (the int8 model "
+        description="Texts per embedding call for `minilm-torch` and `openai` (the ONNX model "
         "embeds one text per call: see rag/embed.py).",
     )
     openai_embedding_model: str = Field(

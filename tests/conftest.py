@@ -79,7 +79,7 @@ def fake_bot(settings, fake_embedder) -> Bot:
 
 @pytest.fixture(scope="session")
 def minilm():
-    """The real packaged all-MiniLM-L6-v2 (the default int8 ONNX build), loaded once per test session."""
+    """The real packaged all-MiniLM-L6-v2 (the default ONNX build), loaded once per test session."""
     from rag.embed import OnnxMiniLMEmbedder
 
     return OnnxMiniLMEmbedder.packaged()
