@@ -64,6 +64,7 @@ class Decision:
     content_hash: str
     text: str  # the statement as published (page furniture dropped), for display and checks
     source: str | None = None
+    synthetic: bool = False  # written for our evaluations (data/synthetic), never a real decision
 
     @property
     def ref_key(self) -> str:

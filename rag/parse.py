@@ -23,7 +23,7 @@ LGO_SITE = "https://www.lgo.org.uk"
 _REF_BODY = r"(\d{2})[ \-]?(\d{3})[ \-]?(\d{3})"
 _REF_RE = re.compile(rf"^\s*{_REF_BODY}\s*$")
 _HEADER_RE = re.compile(rf"^\s*(?P<council>\S.*?)\s*\(\s*{_REF_BODY}\s*\)\s*$")
-_FIELD_RE = re.compile(r"^\s*(Category|Decision date|Decision)\s*:\s*(.*?)\s*$", re.I)
+_FIELD_RE = re.compile(r"^\s*(Category|Decision date|Decision|Synthetic)\s*:\s*(.*?)\s*$", re.I)
 _SUMMARY_RE = re.compile(r"^\s*Summary\s*:\s*(?P<text>\S.*?)\s*$")
 _NUMBERED_RE = re.compile(r"^(?P<indent>\s*)(?P<num>\d+)\.\s+(?P<text>\S.*)$")
 _DASH_RE = re.compile(r"^-\s+(?P<text>\S.*)$")
@@ -115,6 +115,7 @@ class _Header:
     outcome: str | None = None
     decision_date: dt.date | None = None
     summary: str | None = None
+    synthetic: bool = False
 
 
 def _find_header(lines: list[str]) -> int:
@@ -171,6 +172,10 @@ def _set_field(header: _Header, label: str, value: str) -> None:
         header.outcome = value or None
     elif label == "decision date":
         header.decision_date = _parse_date(value)
+    elif label == "synthetic":
+        # Written for our own evaluations ("Synthetic : ..." under the reference line): never a real
+        # decision, so it gets no LGO link and the app labels it wherever it is shown.
+        header.synthetic = True
 
 
 @dataclass
@@ -326,10 +331,11 @@ def parse_decision(text: str, source: str | None = None, url: str | None = None,
         outcome=header.outcome,
         decision_date=header.decision_date,
         summary=header.summary,
-        url=url or decision_url(header.ref, header.category, header.subcategory),
+        url=None if header.synthetic else url or decision_url(header.ref, header.category, header.subcategory),
         remedies=find_remedies(paragraphs),
         paragraphs=paragraphs,
         content_hash=_content_hash(lines),
         text=_statement_text(lines),
         source=source,
+        synthetic=header.synthetic,
     )
