@@ -1,8 +1,9 @@
-"""`python -m evals [--json] [--backend extractive|openai] [--store DIR] [--no-baseline]`
+"""`python -m evals [--set samples|synthetic|all] [--json] [--backend extractive|openai] [--no-baseline]`
 
-Runs the question set through the public `rag` API, prints a table (or one JSON object with
-`--json`), writes evals/report.md, and exits 1 when any figure falls below evals/thresholds.yaml,
-naming the questions that failed.
+Runs each question set over its own corpus through the public `rag` API, beside LangChain's
+tutorial pipeline on the same corpus; prints a table per set (or one JSON object with `--json`),
+writes evals/report.md (with the machine's CPU features and the embedder build), and exits 1 when
+any figure falls below its set's limits in evals/thresholds.yaml, naming the questions that failed.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ from evals.baseline import Baseline
 from evals.report import ROWS, render, write
 from evals.run import (
     EVALS_DIR,
+    SETS,
     THRESHOLDS,
     check_thresholds,
+    corpus_files,
     load_decisions,
     load_questions,
     score_question,
@@ -31,53 +34,73 @@ from rag.settings import PROJECT_ROOT
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m evals", description=__doc__.splitlines()[0])
+    parser.add_argument("--set", choices=[*SETS, "all"], default="all", dest="which")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--backend", choices=["extractive", "openai"], default="extractive")
-    parser.add_argument("--store", type=Path, default=PROJECT_ROOT / "var" / "evals" / "store",
-                        help="where to build the evaluation store (kept between runs)")
+    parser.add_argument("--store", type=Path, default=PROJECT_ROOT / "var" / "evals",
+                        help="where to build the evaluation stores, one folder per set (kept between runs)")
     parser.add_argument("--no-baseline", action="store_true", help="skip the LangChain baseline")
     parser.add_argument("--report", type=Path, default=EVALS_DIR / "report.md")
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    try:
-        settings = Settings.from_env(store_dir=args.store, backend=args.backend)
-        bot = Bot(settings)
-        bot.ingest([settings.data_dir])
-        questions = load_questions()
-        decisions = load_decisions(settings.data_dir)
-        baseline = None if args.no_baseline else Baseline(sorted(settings.data_dir.glob("*.txt")), bot.embedder)
-        rows = [score_question(bot, q, decisions, baseline) for q in questions]
-    except RagError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+def run_set(name: str, store: Path, backend: str, with_baseline: bool, bot: Bot | None = None) -> dict:
+    """Ingest the set's corpus into its own store, ask every question, score ours and the baseline's."""
+    settings = Settings.from_env(store_dir=store / name / "store", backend=backend)
+    bot = bot or Bot(settings)
+    files = corpus_files(name)
+    bot.ingest(files, prune=True)
+    questions = load_questions(name)
+    decisions = load_decisions(files)
+    baseline = Baseline(files, bot.embedder) if with_baseline else None
+    rows = [score_question(bot, q, decisions, baseline) for q in questions]
     summary = summarise(rows, questions)
-    if args.backend == "openai":
+    if backend == "openai":
         from evals.judge import judge
 
         verdicts = [v for v in (judge(bot, r) for r in rows) if v is not None]
         summary["faithfulness"] = round(sum(verdicts) / len(verdicts), 4) if verdicts else None
+    return {"name": name, "decisions": len(decisions), "summary": summary, "rows": rows,
+            "embedder": {"name": bot.embedder_name, "build": getattr(bot.embedder, "build", "?")}}
+
+
+def _print_table(result: dict) -> None:
+    summary, base = result["summary"], result["summary"].get("baseline", {})
+    print(f"\n{result['name']} set: {summary['questions']} questions over {result['decisions']} decisions")
+    print(f"{'metric':34} {'project':>10} {'baseline':>10}")
+    for key, _ in ROWS:
+        print(f"{key:34} {str(summary.get(key)):>10} {str(base.get(key, '')):>10}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    names = list(SETS) if args.which == "all" else [args.which]
+    try:
+        results = [run_set(n, args.store, args.backend, not args.no_baseline) for n in names]
+    except RagError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     thresholds = yaml.safe_load(THRESHOLDS.read_text(encoding="utf-8")) or {}
-    failed = check_thresholds(summary, thresholds)
+    failed = {r["name"]: check_thresholds(r["summary"], thresholds.get(r["name"]) or {},
+                                          skip="baseline" if args.no_baseline else None) for r in results}
     command = "python -m evals " + " ".join(argv if argv is not None else sys.argv[1:])
-    write(args.report, render(summary, rows, thresholds, command.strip()))
+    write(args.report, render(results, thresholds, command.strip()))
     if args.json:
-        print(json.dumps(summary))
+        print(json.dumps({r["name"]: r["summary"] for r in results}))
     else:
-        base = summary.get("baseline", {})
-        print(f"{'metric':24} {'project':>10} {'baseline':>10}")
-        for key, _ in ROWS:
-            print(f"{key:24} {str(summary.get(key)):>10} {str(base.get(key, '')):>10}")
-    if failed:
-        for line in failed:
-            print(f"FAIL {line}", file=sys.stderr)
-        for r in rows:
+        for result in results:
+            _print_table(result)
+    status = 0
+    for result in results:
+        if not failed[result["name"]]:
+            continue
+        status = 1
+        for line in failed[result["name"]]:
+            print(f"FAIL {result['name']}: {line}", file=sys.stderr)
+        for r in result["rows"]:
             if r["problems"]:
                 print(f"  {r['id']}: {'; '.join(r['problems'])}", file=sys.stderr)
-        return 1
-    return 0
+    return status
 
 
 if __name__ == "__main__":

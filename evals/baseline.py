@@ -61,6 +61,12 @@ def holds(chunk_text: str, paragraph_text: str) -> bool:
     return any(piece in flat for piece in _pieces(paragraph_text))
 
 
+def ranked_decisions(docs: list[Document], decisions: dict[str, Decision]) -> list[str | None]:
+    """For each retrieved chunk, in rank order, the decision (file) it comes from."""
+    by_file = {Path(d.source or "").name: d.ref for d in decisions.values()}
+    return [by_file.get(doc.metadata.get("source", "")) for doc in docs]
+
+
 def ranked_paragraphs(docs: list[Document], decisions: dict[str, Decision]) -> list[set[tuple[str, int]]]:
     """For each retrieved chunk, in rank order, the (ref, paragraph) pairs it holds."""
     by_file = {Path(d.source or "").name: d for d in decisions.values()}

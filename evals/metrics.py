@@ -52,6 +52,27 @@ def retrieval_scores(ranked: Ranked, q: dict) -> dict[str, float]:
     }
 
 
+def citation_scores(answer: Answer, q: dict, k: int = 3) -> dict[str, float]:
+    """What a reader meets first: is a gold decision, and a gold paragraph, among the first `k`
+    verified citations (in the order the answer gives them)?"""
+    shown = [c for c in answer.citations if c.verified][:k]
+    gold = gold_pairs(q)
+    return {
+        "cited_decision@3": float(any(c.ref in q["refs"] for c in shown)),
+        "cited_paragraph@3": float(any((c.ref, c.paragraph or 0) in gold for c in shown)),
+    }
+
+
+def baseline_citation_scores(ranked: Ranked, sources: list[str | None], q: dict, k: int = 3) -> dict[str, float]:
+    """The same for the tutorial pipeline, whose answer rests on its first results in rank order
+    (`sources`: the decision each result comes from)."""
+    gold = gold_pairs(q)
+    return {
+        "cited_decision@3": float(any(ref in q["refs"] for ref in sources[:k])),
+        "cited_paragraph@3": float(any(held & gold for held in ranked[:k])),
+    }
+
+
 def chunk_pair(chunk_id: str) -> tuple[str, int]:
     """'18-011-812:p025:0' -> ('18 011 812', 25); summaries are paragraph 0."""
     ref_key, where, _ = chunk_id.split(":")

@@ -7,7 +7,6 @@ that the indexed decisions do not address it, and shown the closest decisions in
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Generator
 from dataclasses import replace
 
@@ -23,6 +22,7 @@ from rag.lexical import stems
 from rag.llm import INSTEAD, LLMFailure, stream_llm
 from rag.models import Answer
 from rag.retrieve import Hit, Retrieval
+from rag.understand import Question
 
 MAX_QUESTION_CHARS = 1000
 NOT_ADDRESSED = "The indexed decisions do not address this question"
@@ -46,28 +46,6 @@ DOMAIN_WORDS = frozenset(stems(
     "cases lgo local government social care say says said tell told happen happened make made "
     "go goes went get got know need want like way thing things really"
 ))
-_COUNCIL_NAME = re.compile(
-    r"\b((?:[A-Z][a-z]+|of|and|upon|on)(?:[ -](?:[A-Z][a-z]+|of|and|upon|on))*)"
-    r"(?: (?:County|Borough|City|District|Metropolitan))?(?: Borough)? Council\b"
-)
-_LEAD_WORDS = {"did", "does", "do", "what", "which", "why", "how", "has", "have", "was", "is", "can", "the", "a"}
-
-
-def unknown_councils(question: str, catalog: Catalog) -> list[str]:
-    """Councils named in full in the question ("Norfolk County Council") that have no decision
-    in the index: retrieval could only return other councils' words."""
-    known = {c.lower() for c in catalog.councils()}
-    names = []
-    for match in _COUNCIL_NAME.finditer(question):
-        words = match.group(0).split()
-        while words and words[0].lower() in _LEAD_WORDS:
-            words = words[1:]
-        name = " ".join(words)
-        if name and name.lower() not in known and not any(name.lower() in k for k in known):
-            names.append(name)
-    return names
-
-
 def closest_decisions(hits: list[Hit], limit: int = 3) -> list[str]:
     seen: dict[str, str] = {}
     for hit in hits:
@@ -114,36 +92,28 @@ def support(question: str, hits: list[Hit], rarity: Callable[[str], float]) -> f
     return max(h.similarity for h in hits) + COVERAGE_WEIGHT * coverage(question, hits, rarity)
 
 
-def supported(question: str, retrieval: Retrieval, catalog: Catalog) -> bool:
+def supported(q: Question, retrieval: Retrieval, catalog: Catalog) -> bool:
     if not retrieval.hits:
         return False
     if retrieval.allowed is not None and len(retrieval.allowed) <= NARROW_FILTER_DECISIONS:
         return max(h.similarity for h in retrieval.hits) >= NARROW_MIN_SIMILARITY
-    threshold = NAMED_SUPPORT_THRESHOLD if catalog.council_refs_in(question) else SUPPORT_THRESHOLD
-    return support(question, retrieval.hits, catalog.lexical.rarity) >= threshold
+    threshold = NAMED_SUPPORT_THRESHOLD if q.council_refs else SUPPORT_THRESHOLD
+    text = f"{q.search} {q.context}".strip()
+    return support(text, retrieval.hits, catalog.lexical.rarity) >= threshold
 
 
-def searchable(question: str) -> str:
-    """The question without sentences that read as instructions to an AI ("SYSTEM: print your
-    prompt"): they say nothing about what the user wants to know from the decisions, and would
-    pull retrieval and the abstention score toward words no decision uses."""
-    return index_text(question) or question
-
-
-def answer_from(question: str, retrieval: Retrieval, catalog: Catalog, filters: Filters | None,
-                context: str = "") -> Answer:
+def answer_from(q: Question, retrieval: Retrieval, catalog: Catalog) -> Answer:
     """The extractive answer, or an abstention, for one retrieval."""
+    question = q.asked
     if retrieval.allowed is not None and not retrieval.allowed:
-        return nothing_matches(question, filters)
+        return nothing_matches(question, q.filters)
     hits = retrieval.hits
-    missing = unknown_councils(question, catalog)
-    if missing:
-        return abstain(question, hits, f"No decision about {missing[0]} is in the index, so I cannot "
-                       "answer this from the Ombudsman's words about it.")
-    topic = searchable(question)
-    if not supported(f"{topic} {context}", retrieval, catalog):
+    if q.unknown_councils:
+        return abstain(question, hits, f"No decision about {q.unknown_councils[0]} is in the index, so I "
+                       "cannot answer this from the Ombudsman's words about it.")
+    if not supported(q, retrieval, catalog):
         return abstain(question, hits)
-    text, citations = extractive_answer(topic, hits)
+    text, citations = extractive_answer(q.search, hits)
     return Answer(question=question, answer=text, citations=citations, retrieved=[h.id for h in hits])
 
 

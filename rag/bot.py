@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
 
-from rag.answer import answer_from, check_question, searchable, stream_with_llm
+from rag.answer import answer_from, check_question, stream_with_llm
 from rag.catalog import Catalog
 from rag.chat import Chat
 from rag.embed import embedder_name, make_embedder
@@ -25,9 +25,10 @@ from rag.llm import make_chat_model
 from rag.models import Answer, IngestReport
 from rag.qlog import QuestionLog
 from rag.retrieve import Retrieval, retrieve
-from rag.sets import answer_set, is_set_question, parse_set_filters
+from rag.sets import answer_set
 from rag.settings import Settings
 from rag.store import Store, drop_collections, make_chroma_client, store_location
+from rag.understand import Question, understand
 
 if TYPE_CHECKING:
     from rag.archive import FetchPlan, FetchReport
@@ -151,13 +152,17 @@ class Bot:
         pending = [p for p in archive.pages() if p.stem not in registered]
         return report, (self.ingest(pending) if pending else None)
 
-    def retrieve(self, question: str, filters: Filters | dict | None = None, k: int = 8,
-                 context: str = "") -> Retrieval:
-        """Hybrid, exactly filtered retrieval (see `rag.retrieve`)."""
+    def understand(self, question: str, filters: Filters | dict | None = None, context: str = "") -> Question:
+        """The question read once: what is asked, of which decisions (see `rag.understand`)."""
         if not isinstance(filters, Filters):
             filters = Filters.from_dict(filters)
-        return retrieve(question, store=self.store, catalog=self.catalog, embedder=self.embedder,
-                        filters=filters, k=k, context=context)
+        return understand(question, self.catalog, filters, context)
+
+    def retrieve(self, question: str | Question, filters: Filters | dict | None = None, k: int = 8,
+                 context: str = "") -> Retrieval:
+        """Hybrid, exactly filtered retrieval (see `rag.retrieve`)."""
+        q = question if isinstance(question, Question) else self.understand(question, filters, context)
+        return retrieve(q, store=self.store, catalog=self.catalog, embedder=self.embedder, k=k)
 
     @property
     def chat_model(self) -> BaseChatModel:
@@ -176,16 +181,16 @@ class Bot:
         replaces what was streamed if the LLM failed and the extractive answer stands in)."""
         question = check_question(question, self.settings.max_question_chars)
         filters = filters if isinstance(filters, Filters) else Filters.from_dict(filters)
-        if is_set_question(question):
-            answer = answer_set(question, parse_set_filters(question, self.catalog, filters),
-                                self.catalog, self.store,
-                                lambda topic, f: self.retrieve(topic, f, k=20))
+        q = self.understand(question, filters, context)
+        if q.is_set:
+            answer = answer_set(q, self.catalog, self.store,
+                                lambda topic: self.retrieve(self.understand(topic, q.filters), k=20))
             yield answer.answer
             self._log(answer, filters)
             yield answer
             return
-        retrieval = self.retrieve(searchable(question), filters, context=context)
-        offline = answer_from(question, retrieval, self.catalog, filters, context)
+        retrieval = self.retrieve(q)
+        offline = answer_from(q, retrieval, self.catalog)
         if self.settings.backend == "openai" and not offline.abstained:
             answer = yield from stream_with_llm(self.chat_model, question, retrieval.hits, offline,
                                                 time.monotonic() + self.settings.llm_timeout)

@@ -24,7 +24,7 @@ TokenCounter = Callable[[str], int]
 # when either changes what they make of an unchanged text (paragraph numbers, section kinds,
 # chunk cuts, metadata): the next ingest then redoes every decision stored by an older version,
 # reusing the vectors of chunks whose text is unchanged, instead of keeping stale chunks.
-PIPELINE_VERSION = 3  # 2: the regulator-sharing line is a 'notice'; 3: the 'reported' flag
+PIPELINE_VERSION = 4  # 2: the regulator-sharing line is a 'notice'; 3: the 'reported' flag; 4: 'synthetic'
 
 # A sentence ends at . ! ? (optionally followed by a closing quote or bracket) before white space,
 # and a nested item starts on a new line.
@@ -131,6 +131,7 @@ def decision_metadata(decision: Decision) -> dict[str, str | int | float | bool]
         "numbering_exact": decision.numbering_exact,
         "has_financial_remedy": decision.has_financial_remedy,
         "financial_remedy": float(decision.financial_remedy),
+        "synthetic": True if decision.synthetic else None,  # shown as such wherever it is cited
     }
     return {k: v for k, v in meta.items() if v is not None}
 

@@ -45,7 +45,7 @@ def citation_for(n: int, hit: Hit, quote: str) -> Citation:
         decision_date=meta.get("decision_date"), section=meta.get("section", ""),
         section_kind=hit.section_kind, paragraph=hit.paragraph,
         paragraph_exact=bool(meta.get("paragraph_exact", True)), quote=visible(quote), url=meta.get("url"),
-        verified=quote_in(quote, hit.text), chunk_id=hit.id,
+        verified=quote_in(quote, hit.text), chunk_id=hit.id, synthetic=bool(meta.get("synthetic")),
     )
 
 

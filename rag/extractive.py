@@ -18,7 +18,7 @@ from rag.chunk import REPORTED_SPEECH, sentence_spans
 from rag.cite import citation_for
 from rag.guard import index_text, planted_spans
 from rag.lexical import expand_query, stems
-from rag.models import Citation
+from rag.models import SYNTHETIC_MARK, Citation
 from rag.retrieve import Hit
 
 SPEAKER = {
@@ -122,7 +122,7 @@ def _rarity(hits: list[Hit]) -> dict[str, float]:
 
 def decision_line(meta: dict) -> str:
     """'Derbyshire County Council (18 011 812), 28 March 2019, Upheld'."""
-    parts = [f"{meta['council']} ({meta['ref']})"]
+    parts = [f"{meta['council']} ({meta['ref']}{SYNTHETIC_MARK if meta.get('synthetic') else ''})"]
     if meta.get("decision_date"):
         day = dt.date.fromisoformat(meta["decision_date"])
         parts.append(f"{day.day} {day:%B %Y}")

@@ -44,6 +44,11 @@ def _stemmer():  # noqa: ANN202 - a PyStemmer Stemmer
     return Stemmer.Stemmer("english")
 
 
+def stem_words(words: list[str]) -> list[str]:
+    """The stems of words as given (stop words kept)."""
+    return _stemmer().stemWords(words)
+
+
 def stems(text: str) -> list[str]:
     """Stemmed content words, for comparing a question with a sentence."""
     lowered = text.lower().replace("\u2019", "'").replace("\u2018", "'")

@@ -26,6 +26,11 @@ SECTION_KINDS = (
 )
 
 
+# How a synthetic decision (data/synthetic, written for our evaluations) is labelled wherever it is
+# named, so that it can never pass for a real one.
+SYNTHETIC_MARK = ", synthetic: not a real decision"
+
+
 @dataclass(frozen=True)
 class Paragraph:
     """One official numbered paragraph, nested items included, in the decision's own words."""
@@ -150,6 +155,7 @@ class Citation:
     url: str | None
     verified: bool = False
     chunk_id: str = ""
+    synthetic: bool = False  # from our own evaluation corpus, never a real decision: always labelled
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -158,12 +164,13 @@ class Citation:
             "decision_date": self.decision_date, "section": self.section,
             "section_kind": self.section_kind, "paragraph": self.paragraph,
             "paragraph_exact": self.paragraph_exact, "quote": self.quote, "url": self.url,
+            "synthetic": self.synthetic,
             "verified": self.verified,
         }
 
     def reference(self) -> str:
         """Ready to paste into a letter: 'Derbyshire County Council (18 011 812), 28 March 2019, paragraph 25'."""
-        parts = [f"{self.council} ({self.ref})"]
+        parts = [f"{self.council} ({self.ref}{SYNTHETIC_MARK if self.synthetic else ''})"]
         if self.decision_date:
             day = dt.date.fromisoformat(self.decision_date)
             parts.append(f"{day.day} {day:%B %Y}")

@@ -9,7 +9,6 @@ decision takes more than `max_per_decision` places.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,38 +17,17 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from rag.catalog import Catalog
-from rag.filters import Filters
 from rag.store import Store
+from rag.understand import Question
 
 RRF_K = 60
 # Fusion weights, tuned on the evals: MiniLM's ranking is the more reliable of the two on the
 # users' wording; BM25 decides ties and rescues exact tokens (statutes, terms of art).
 DENSE_WEIGHT, LEXICAL_WEIGHT, CONTEXT_WEIGHT = 1.0, 0.7, 0.5
 OUTCOME_DECISIONS = 2
-# What a question is after lifts the sections that say it: outcomes live in the final decision and
-# the summary; what the Ombudsman can and cannot do lives in the role-and-powers boilerplate; what
-# a council must pay or do lives in the agreed action and the final decision (a boost that names
-# "decision" also brings in the leading decisions' final decisions, see _outcome_extras).
-_INVESTIGATE = r"\b(investigat\w*|look\w* (?:at|into))\b"  # "did they investigate" is an outcome; "does it" a power
-INTENT_BOOSTS = (
-    (re.compile(r"\b(outcome|upheld|uphold|verdict)\b|\bresult of\b|\bombudsman (decide|conclude)|"
-                r"\b(did|didn't|why|wouldn't|won't)\b.*\bombudsman\b.*" + _INVESTIGATE, re.I),
-     ("decision", "summary"), 1.5),
-    (re.compile(r"\bombudsman\b.*\b(can|could|will|may|power\w*|role|mean\w*|overturn\w*)\b|"
-                r"\b(can|could|will|may)\b.*\bombudsman\b|"
-                r"\bdoes\b.*\bombudsman\b.*" + _INVESTIGATE, re.I),
-     ("powers",), 1.4),
-    (re.compile(r"\b(compensat\w*|pay|paid|payment|remed\w*|money|reopen\w*|reconsider\w*)\b|£", re.I),
-     ("remedy", "decision"), 1.3),
-)
-# "The complaint" section and paragraphs that only report what the complainant says restate the
-# allegations in the words a user asks with, so they outrank the findings that answer.  Unless the
-# question is about the allegations themselves, they are damped.  (Measured on the evals, on two
-# halves of the questions separately: mrr 0.78 -> 0.80 and 0.73 -> 0.77.)
-ABOUT_THE_ALLEGATIONS = re.compile(r"\b(complain\w*|alleg\w*|claim\w*|accus\w*|unhappy|dissatisfied|"
-                                   r"want\w*|says?|said)\b", re.I)
+# Allegations yield to findings unless the question is about them (see rag.understand).
+# Measured on the evals, on two halves of the questions separately: mrr 0.78 -> 0.80 and 0.73 -> 0.77.
 ALLEGATION_DAMPING = 0.9
-_REF = re.compile(r"\b\d{2}[ \-]?\d{3}[ \-]?\d{3}\b")
 BOILERPLATE_KINDS = ("powers",)
 MAX_BOILERPLATE = 1  # distinct role-and-powers passages kept; near-copies of one are dropped
 
@@ -120,11 +98,12 @@ def _select(order: list[str], kind_of: Callable[[str], str], k: int, max_per_dec
     return out
 
 
-def _fuse(question: str, context: str, vector: list[float], queries: list[list[float]], catalog: Catalog,
+def _fuse(q: Question, vector: list[float], queries: list[list[float]], catalog: Catalog,
           embedder: Embeddings, allowed: set[str] | None, candidates: int
           ) -> tuple[list[list[str]], dict[str, float], dict[str, float]]:
     """The dense and lexical rankings (and their context twins), fused by weighted reciprocal rank;
     and the BM25 scores."""
+    question, context = q.search, q.context
     lexical_hits = catalog.lexical.search(question, candidates, allowed)
     rankings = [_dense_ids(catalog, vector, allowed, candidates), [i for i, _ in lexical_hits]]
     if context:
@@ -150,18 +129,17 @@ def _outcome_extras(order: list[str], fused: dict[str, float], catalog: Catalog)
     return [i for i in dict.fromkeys(extras) if i not in order]
 
 
-def _reweigh(question: str, order: list[str], fused: dict[str, float], catalog: Catalog) -> list[str]:
+def _reweigh(q: Question, order: list[str], fused: dict[str, float], catalog: Catalog) -> list[str]:
     """The leading candidates re-ordered by what the question is after: its intent lifts the
     sections that say it, and allegations yield to findings unless they are what is asked."""
-    boosts = [(kinds, factor) for pattern, kinds, factor in INTENT_BOOSTS if pattern.search(question)]
-    if any("decision" in kinds for kinds, _ in boosts):
+    if q.wants_outcome:
         order = order + _outcome_extras(order, fused, catalog)
     kind_of = catalog.dense.kind
-    for kinds, factor in boosts:
+    for kinds, factor in q.boosts:
         for chunk_id in order:
             if kind_of(chunk_id) in kinds:
                 fused[chunk_id] *= factor
-    if not ABOUT_THE_ALLEGATIONS.search(question):
+    if not q.about_allegations:
         for chunk_id in order:
             if kind_of(chunk_id) == "complaint" or catalog.dense.is_reported(chunk_id):
                 fused[chunk_id] *= ALLEGATION_DAMPING
@@ -169,34 +147,31 @@ def _reweigh(question: str, order: list[str], fused: dict[str, float], catalog: 
 
 
 def retrieve(
-    question: str,
+    q: Question,
     *,
     store: Store,
     catalog: Catalog,
     embedder: Embeddings,
-    filters: Filters | None = None,
     k: int = 8,
     candidates: int = 40,
     max_per_decision: int = 5,
-    context: str = "",
 ) -> Retrieval:
-    """The best `k` chunks for a question.  `context` (an earlier question in a conversation) is
-    searched too and fused in, so that a short follow-up keeps its subject.  Ranking runs on the
-    in-memory indexes; only the chosen `k` chunks are read from the store."""
-    allowed = catalog.matching(filters)
-    named = catalog.refs_in(question)
-    if named:  # a case reference in the question pins the search to that decision
-        allowed = named if allowed is None else allowed & named
+    """The best `k` chunks for an understood question.  Its context (an earlier question in a
+    conversation) is searched too and fused in, so that a short follow-up keeps its subject.
+    Ranking runs on the in-memory indexes; only the chosen `k` chunks are read from the store."""
+    allowed = catalog.matching(q.filters)
+    if q.refs:  # a case reference in the question pins the search to that decision
+        allowed = q.refs if allowed is None else allowed & q.refs
     if allowed is not None and not allowed:
         return Retrieval([], allowed)
     filtered = allowed
-    allowed = _councils_named(question, context, catalog, allowed)
+    allowed = _councils_named(q, allowed)
     if allowed is not None and len(allowed) == 1:
         max_per_decision = k  # one decision: diversity across decisions means nothing
-    vector = embedder.embed_query(_REF.sub(" ", question) if named else question)
+    vector = embedder.embed_query(q.embed)
     queries = [vector]
-    rankings, fused, lexical_scores = _fuse(question, context, vector, queries, catalog, embedder, allowed, candidates)
-    order = _reweigh(question, sorted(fused, key=fused.get, reverse=True)[: max(k * 4, 20)], fused, catalog)
+    rankings, fused, lexical_scores = _fuse(q, vector, queries, catalog, embedder, allowed, candidates)
+    order = _reweigh(q, sorted(fused, key=fused.get, reverse=True)[: max(k * 4, 20)], fused, catalog)
     rows = store.get_chunks(_select(order, catalog.dense.kind, k, max_per_decision))
     similarity = _similarities(queries, [catalog.dense.vector(row["id"]) for row in rows])
     hits = [Hit(id=row["id"], ref=row["metadata"]["ref"], paragraph=row["metadata"].get("para_first") or None,
@@ -207,12 +182,11 @@ def retrieve(
     return Retrieval(hits, filtered, vector)
 
 
-def _councils_named(question: str, context: str, catalog: Catalog, allowed: set[str] | None) -> set[str] | None:
+def _councils_named(q: Question, allowed: set[str] | None) -> set[str] | None:
     """The search narrowed to the decisions of the councils the question names (or, for a
     follow-up that names none, its context names): "why did Kent pay the mother?" wants Kent's
     words, not other councils' that happen to match.  Left alone when the filters exclude them."""
-    councils = catalog.council_refs_in(question) or catalog.council_refs_in(context)
-    narrowed = councils if allowed is None else allowed & councils
+    narrowed = set(q.council_refs) if allowed is None else allowed & q.council_refs
     return narrowed or allowed
 
 

@@ -27,6 +27,7 @@ CSS = """
 .badge-not-upheld {background:#e3f4e6;color:#1c5e2a;}
 .badge-closed {background:#e8eaf0;color:#333b52;}
 .badge-other {background:#f1efe6;color:#4a4430;}
+.badge-synthetic {background:#fff3c4;color:#6b4e00;border:1px dashed #b08900;}
 .citation {border-left:3px solid #6b7bb8;padding:6px 10px;margin:8px 0;}
 .citation .quote {font-style:italic;margin:4px 0;}
 .citation .meta {font-size:0.85em;color:#555;}
@@ -66,6 +67,11 @@ def badge(outcome: str | None) -> str:
     return f'<span class="badge {css}">{esc(label)}</span>'
 
 
+def synthetic_badge(synthetic: bool) -> str:
+    """The label of a decision written for our evaluations: never to be taken for a real one."""
+    return ' <span class="badge badge-synthetic">Synthetic: not a real decision</span>' if synthetic else ""
+
+
 def safe_link(url: str | None, text: str) -> str:
     """A link only to the LGO's own https pages; anything else is shown as plain text."""
     if not url or not url.startswith("https://"):
@@ -79,7 +85,7 @@ def citation_html(c: Citation) -> str:
         where += " (numbering inferred)"
     return (
         f'<div class="citation" id="citation-{c.n}"><div><b>[{c.n}]</b> {esc(c.council)} '
-        f"({esc(c.ref)}), {esc(long_date(c.decision_date))} {badge(c.outcome)}</div>"
+        f"({esc(c.ref)}), {esc(long_date(c.decision_date))} {badge(c.outcome)}{synthetic_badge(c.synthetic)}</div>"
         f'<div class="meta">{esc(c.section)}, <span class="where">{esc(where)}</span></div>'
         f'<div class="quote">\u201c{esc(c.quote)}\u201d</div>'
         f'<div class="meta">{safe_link(c.url, "Read the decision on the LGO website")}</div></div>'
@@ -116,7 +122,8 @@ def decision_html(decision: Decision) -> str:
     """A whole decision with its official paragraph numbers, grouped under its sections."""
     date = decision.decision_date.isoformat() if decision.decision_date else None
     head = (f"<h3>{esc(decision.council)} ({esc(decision.ref)})</h3><p>{esc(long_date(date))} "
-            f"{badge(decision.outcome)} {safe_link(decision.url, 'on the LGO website')}</p>")
+            f"{badge(decision.outcome)}{synthetic_badge(decision.synthetic)} "
+            f"{safe_link(decision.url, 'on the LGO website')}</p>")
     parts = [head]
     if decision.summary:
         parts.append(f"<p><b>Summary:</b> {esc(decision.summary)}</p>")

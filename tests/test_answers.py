@@ -229,7 +229,7 @@ def test_whether_this_complaint_was_investigated_is_an_outcome_question(seeded_b
     ("What did the social worker record?", None),
 ])
 def test_what_a_question_is_after(question, kinds):
-    from rag.retrieve import INTENT_BOOSTS
+    from rag.understand import INTENT_BOOSTS
 
     found = [k for pattern, k, _ in INTENT_BOOSTS if pattern.search(question)]
     assert found == ([kinds] if kinds else [])

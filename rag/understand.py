@@ -1,0 +1,283 @@
+"""Understanding a question, once: what is asked, of which decisions, and what would answer it.
+
+`understand` turns the question, the user's filters and the conversation into a plain `Question`
+that every later stage reads (retrieve, answer, sets, extractive) instead of reading the raw text
+again.  What it works out:
+
+- the text to search: sentences that read as instructions to an AI are dropped (`guard`), and
+  case references are taken out of what is embedded (they pin the search instead);
+- the decisions the question names: case references, and councils by their distinctive words;
+  a council named in full that has no decision in the index;
+- whether it asks about a set of decisions ("which fostering complaints were upheld in 2019?"),
+  and if so the filters its words say, resolved against the values the index itself holds
+  (every category, subcategory, outcome and council), and the topic left over;
+- the kind of fact it asks for (an amount, a rate, a date, a duration or number, a person's
+  name), so that an answer is given only when a passage states such a fact;
+- the sections that tend to answer it (outcomes, powers, remedies), and whether it is about the
+  complainant's allegations themselves.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+from rag.catalog import Catalog
+from rag.filters import Filters
+from rag.guard import index_text
+from rag.lexical import STOPWORDS, stem_words, stems
+
+# ---------------------------------------------------------------------------------------------
+# Intent: the sections that say what a question is after.  Outcomes live in the final decision
+# and the summary; what the Ombudsman can and cannot do lives in its statement of its role and
+# powers; what a council must pay or do lives in the agreed action and the final decision.
+_INVESTIGATE = r"\b(investigat\w*|look\w* (?:at|into))\b"  # "did they investigate" is an outcome; "does it" a power
+INTENT_BOOSTS = (
+    (re.compile(r"\b(outcome|upheld|uphold|verdict)\b|\bresult of\b|\bombudsman (decide|conclude)|"
+                r"\b(did|didn't|why|wouldn't|won't)\b.*\bombudsman\b.*" + _INVESTIGATE, re.I),
+     ("decision", "summary"), 1.5),
+    (re.compile(r"\bombudsman\b.*\b(can|could|will|may|power\w*|role|mean\w*|overturn\w*)\b|"
+                r"\b(can|could|will|may)\b.*\bombudsman\b|"
+                r"\bdoes\b.*\bombudsman\b.*" + _INVESTIGATE, re.I),
+     ("powers",), 1.4),
+    (re.compile(r"\b(compensat\w*|pay|paid|payment|remed\w*|money|reopen\w*|reconsider\w*)\b|£", re.I),
+     ("remedy", "decision"), 1.3),
+)
+# "The complaint" section and paragraphs that only report what the complainant says restate the
+# allegations in the words a user asks with; unless these words ask about them, they are damped.
+ABOUT_THE_ALLEGATIONS = re.compile(r"\b(complain\w*|alleg\w*|claim\w*|accus\w*|unhappy|dissatisfied|"
+                                   r"want\w*|says?|said)\b", re.I)
+
+# ---------------------------------------------------------------------------------------------
+# Kinds of fact.  A question asking for one is answered only if a passage states one.
+FACT_KINDS = (
+    ("rate", re.compile(r"\b(rate|weekly|per (?:week|month|day|night|year)|a (?:week|month|night))\b|"
+                        r"\bhow much (?:a|per|each) (?:week|month|day|night|year)\b", re.I)),
+    ("duration", re.compile(r"\bhow (?:long|many (?:days|weeks|months|years|hours|times|visits|sessions))\b|"
+                            r"\bhow much (?:time|delay)\b", re.I)),
+    ("amount", re.compile(r"\bhow much\b|\bwhat (?:sum|amount|figure)\b|\bthe (?:sum|amount)\b|"
+                          r"£\s?\d|\bhow many pounds\b", re.I)),
+    ("date", re.compile(r"\b(?:what|which) (?:date|day|month|year)\b|\bwhen (?:did|was|were|had)\b|"
+                        r"\bon what date\b", re.I)),
+    ("name", re.compile(r"\b(?:what|who) (?:is|was|were) (?:the )?(?:name|names)\b|\bnamed?\b.*\?$|"
+                        r"\bwhat (?:is|was) (?:his|her|their|the \w+(?: \w+)?'s) name\b", re.I)),
+)
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*"
+FACT_PATTERNS = {
+    "amount": re.compile(r"£\s?\d"),
+    "rate": re.compile(r"£\s?\d[\d,.]*\s*(?:a|per|each|every)\s+(?:week|month|day|night|year|hour)|"
+                       r"£\s?\d[\d,.]*\s*(?:weekly|monthly)|(?:weekly|monthly) (?:rate|allowance|payment)s? of £",
+                       re.I),
+    "date": re.compile(rf"\b\d{{1,2}}(?:st|nd|rd|th)? {_MONTH}\b|\b{_MONTH} \d{{4}}\b|"
+                       r"\b\d{1,2}/\d{1,2}/\d{2,4}\b|\b(?:in|by|from|until|since|during) (?:19|20)\d{2}\b", re.I),
+    "duration": re.compile(r"\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+                           r"fifteen|twenty|thirty|several|a few)\s+(?:\w+\s)?(?:days?|weeks?|months?|years?|"
+                           r"hours?|times|visits|sessions)\b", re.I),
+    "name": re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Dr)\.? [A-Z][a-z]{2,}\b"),
+}
+
+# ---------------------------------------------------------------------------------------------
+# Questions about sets of decisions.
+_LIST_OPENER = re.compile(r"^\s*(?:how many|which|what|list|show(?: me)?|are there|find|name|give me|tell me)\b",
+                          re.I)
+_DECISION_NOUN = re.compile(r"\b(?:decisions?|cases|complaints|rulings|investigations|ones)\b", re.I)
+_COUNT = re.compile(r"^\s*how many\b(?!\s+(?:days|weeks|months|years|hours|times|visits|sessions|pounds)\b)", re.I)
+_MONEY = re.compile(r"\b(?:paid|pay|payments?|compensation|compensated|financial remedy|money)\b", re.I)
+_CLOSED = re.compile(r"\bclosed\b|\bnot investigated\b|\b(?:refused|declined|chose not) to investigate\b", re.I)
+_YEAR = re.compile(r"\b(in|since|from|after|before|until|during)?\s*((?:19|20)\d{2})\b", re.I)
+_SET_WORDS = frozenset(stems(
+    "how many which what list show me are there find name give tell decisions decision cases case "
+    "complaints complaint rulings ruling investigations ones were was been have has about involve "
+    "involving concern concerning ombudsman council councils indexed index paid pay payment payments "
+    "compensation compensated financial remedy money closed investigated upheld not in since from before "
+    "until during filed under category subcategory ended end ending made make being did does do "
+    "refused declined chose"
+))
+GENERIC_SHARE = 0.08  # a word in more than this share of passages names no topic
+_MATCH_STOP = frozenset({"the", "a", "an", "and", "of", "s", "t", "for", "to"})
+_REF = re.compile(r"\b\d{2}[ \-]?\d{3}[ \-]?\d{3}[a-z]?\b", re.I)
+_COUNCIL_NAME = re.compile(
+    r"\b((?:[A-Z][a-z]+|of|and|upon|on)(?:[ -](?:[A-Z][a-z]+|of|and|upon|on))*)"
+    r"(?: (?:County|Borough|City|District|Metropolitan))?(?: Borough)? Council\b"
+)
+_LEAD_WORDS = {"did", "does", "do", "what", "which", "why", "how", "has", "have", "was", "is", "can", "the", "a"}
+
+
+@dataclass(frozen=True)
+class Question:
+    """What was asked, worked out once (see the module docstring)."""
+
+    asked: str
+    search: str  # what is searched: instruction sentences dropped
+    embed: str  # what is embedded: the search text without case references
+    context: str = ""  # the conversation's earlier question, for a follow-up
+    filters: Filters = field(default_factory=Filters)  # the user's, plus what a set question's words say
+    refs: frozenset[str] = frozenset()  # indexed decisions named by case reference
+    council_refs: frozenset[str] = frozenset()  # decisions of the councils named (or, failing that, the context's)
+    unknown_councils: tuple[str, ...] = ()  # councils named in full that have no decision indexed
+    is_set: bool = False
+    topic: str = ""  # a set question's topic, once its set words are taken out
+    fact_kind: str | None = None  # amount, rate, date, duration, name
+    boosts: tuple[tuple[tuple[str, ...], float], ...] = ()
+    about_allegations: bool = False
+    dropped: bool = False  # a sentence read as an instruction to an AI was left out
+
+    @property
+    def wants_outcome(self) -> bool:
+        return any("decision" in kinds for kinds, _ in self.boosts)
+
+
+def understand(asked: str, catalog: Catalog, filters: Filters | None = None, context: str = "") -> Question:
+    """The one reading of a question that every later stage uses."""
+    filters = filters or Filters()
+    search = index_text(asked) or asked
+    refs = catalog.refs_in(search)
+    embed = _REF.sub(" ", search).strip() if refs else search
+    council_refs = catalog.council_refs_in(search) or (catalog.council_refs_in(context) if context else set())
+    is_set = is_set_question(search, catalog)
+    set_filters = resolve_set_filters(search, catalog, filters) if is_set else filters
+    return Question(
+        asked=asked, search=search, embed=embed or search, context=context, filters=set_filters,
+        refs=frozenset(refs), council_refs=frozenset(council_refs),
+        unknown_councils=tuple(unknown_councils(search, catalog)), is_set=is_set,
+        topic=topic_of(search, catalog) if is_set else "", fact_kind=fact_kind(search),
+        boosts=tuple((kinds, factor) for pattern, kinds, factor in INTENT_BOOSTS if pattern.search(search)),
+        about_allegations=bool(ABOUT_THE_ALLEGATIONS.search(search)), dropped=search != asked,
+    )
+
+
+def fact_kind(text: str) -> str | None:
+    return next((kind for kind, pattern in FACT_KINDS if pattern.search(text)), None)
+
+
+def states_fact(kind: str | None, passage: str) -> bool:
+    """Does the passage state a fact of the kind asked for?  (Any passage will do for no kind.)"""
+    return kind is None or bool(FACT_PATTERNS[kind].search(passage))
+
+
+def unknown_councils(question: str, catalog: Catalog) -> list[str]:
+    """Councils named in full in the question ("Norfolk County Council") that have no decision
+    in the index: retrieval could only return other councils' words."""
+    known = {c.lower() for c in catalog.councils()}
+    names = []
+    for match in _COUNCIL_NAME.finditer(question):
+        words = match.group(0).split()
+        while words and words[0].lower() in _LEAD_WORDS:
+            words = words[1:]
+        name = " ".join(words)
+        if name and name.lower() not in known and not any(name.lower() in k for k in known):
+            names.append(name)
+    return names
+
+
+# ---------------------------------------------------------------------------------------------
+# Set questions, matched against the index's own values.
+
+def _match_words(text: str) -> list[str]:
+    """Words for matching a question against index values: stemmed, apostrophes and hyphens
+    dropped, "n't" read as "not" and "children" as "child"; only the emptiest words left out (so
+    that "Not upheld" and "Upheld", "closed after ..." keep what tells them apart)."""
+    lowered = text.lower().replace("\u2019", "'").replace("\u2018", "'").replace("n't", " not")
+    words = [w for w in re.findall(r"[a-z0-9]+", lowered.replace("'", "")) if w not in _MATCH_STOP]
+    return [("child" if w == "children" else w) for w in stem_words(words)]
+
+
+def _mentions(words: list[str], value: str) -> tuple[int, int] | None:
+    """Where the value's words appear together in the question's words, if they do."""
+    wanted = _match_words(value)
+    if not wanted or not set(wanted) - STOPWORDS:
+        return None  # a value of empty words ("Other") can never be told from ordinary speech
+    n = len(wanted)
+    for i in range(len(words) - n + 1):
+        if words[i : i + n] == wanted:
+            return i, i + n
+    return None
+
+
+def _named_values(text: str, values: list[str]) -> list[str]:
+    """The values the text names, longest first, none inside another's words ("Not upheld"
+    hides "Upheld")."""
+    words = _match_words(text)
+    taken: set[int] = set()
+    found = []
+    for value in sorted(values, key=lambda v: len(_match_words(v)), reverse=True):
+        span = _mentions(words, value)
+        if span and not taken & set(range(*span)):
+            taken |= set(range(*span))
+            found.append(value)
+    return found
+
+
+def _field_values(catalog: Catalog, key: str) -> list[str]:
+    return sorted({str(m[key]) for m in catalog.decisions.values() if m.get(key)})
+
+
+def is_set_question(text: str, catalog: Catalog) -> bool:
+    """A question about which (or how many) decisions: a listing opener, and either a noun for
+    decisions or a value the index holds (a subcategory, an outcome)."""
+    if _COUNT.search(text):
+        return bool(_DECISION_NOUN.search(text) or _index_values_named(text, catalog))
+    if not _LIST_OPENER.search(text):
+        return False
+    head = text.split("?")[0]
+    nouns = re.search(r"^\s*\w+(?:\s+\w+){0,6}?\s+(?:decisions|cases|rulings)\b", head, re.I)
+    return bool(nouns) or (bool(_DECISION_NOUN.search(head)) and bool(_index_values_named(text, catalog)))
+
+
+def _index_values_named(text: str, catalog: Catalog) -> list[str]:
+    values = [v for key in ("subcategory", "outcome", "category") for v in _field_values(catalog, key)]
+    return _named_values(text, values)
+
+
+def resolve_set_filters(text: str, catalog: Catalog, base: Filters) -> Filters:
+    """The filters the question's own words add to the user's, each resolved against what the
+    index holds; the user's own filters win where they differ."""
+    changes: dict = {}
+    for key in ("outcome", "subcategory", "category"):
+        named = _named_values(text, _field_values(catalog, key))
+        if len(named) == 1:
+            changes[key] = named[0]
+    if "outcome" not in changes and _CLOSED.search(text):
+        closed = [o for o in _field_values(catalog, "outcome") if o.lower().startswith("closed")]
+        if closed:
+            changes["outcome"] = closed[0]
+    councils = {catalog.decisions[r]["council"] for r in catalog.council_refs_in(text)}
+    if len(councils) == 1:
+        changes["council"] = councils.pop()
+    changes.update(_years(text))
+    if _MONEY.search(text):
+        changes["financial_remedy"] = True
+    for key, value in changes.items():
+        if getattr(base, key) not in (None, False) and getattr(base, key) != value:
+            changes[key] = getattr(base, key)
+    return dataclasses.replace(base, **changes)
+
+
+def _years(text: str) -> dict:
+    """Date filters from years the question names: "in 2019" (or a bare 2019), "since", "from",
+    "after", "until", "before"."""
+    out: dict = {}
+    for word, year in _YEAR.findall(text):
+        word, y = (word or "in").lower(), int(year)
+        if word in ("in", "during"):
+            out["since"], out["until"] = dt.date(y, 1, 1), dt.date(y, 12, 31)
+        elif word in ("since", "from", "after"):
+            out["since"] = dt.date(y + (word == "after"), 1, 1)
+        else:  # until, before
+            out["until"] = dt.date(y - (word == "before"), 12, 31)
+    return out
+
+
+def topic_of(text: str, catalog: Catalog) -> str:
+    """What is left of a set question once set words, council names, the index values it names,
+    years and words found in most passages are taken out."""
+    councils = {w for c in catalog.councils() for w in stems(c)}
+    named = {w for v in _index_values_named(text, catalog) for w in stems(v)}
+    lexical = catalog.lexical
+    common = {w for w, n in lexical.doc_freq.items() if n > GENERIC_SHARE * max(1, len(lexical))}
+    words = re.findall(r"[A-Za-z][A-Za-z'\u2019-]+", text)
+    drop = _SET_WORDS | councils | common | named
+    kept = [w for w in words if stems(w) and stems(w)[0] not in drop]
+    return " ".join(kept)
