@@ -12,6 +12,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -44,10 +45,12 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def run_set(name: str, store: Path, backend: str, with_baseline: bool, bot: Bot | None = None) -> dict:
-    """Ingest the set's corpus into its own store, ask every question, score ours and the baseline's."""
+def run_set(name: str, store: Path, backend: str = "extractive", with_baseline: bool = True,
+            embedder: Any = None) -> dict:
+    """Ingest the set's corpus into its own store, ask every question, score ours and the baseline's.
+    `embedder`: the settings' own unless given (the tests compare the ONNX and PyTorch models)."""
     settings = Settings.from_env(store_dir=store / name / "store", backend=backend)
-    bot = bot or Bot(settings)
+    bot = Bot(settings, embedder=embedder)
     files = corpus_files(name)
     bot.ingest(files, prune=True)
     questions = load_questions(name)

@@ -2,8 +2,8 @@
 
 Sentences are scored by the question's words they share (weighted by how rare each word is among
 the candidates) plus the rank of their paragraph; no model is called, so it is fast.  The answer
-groups quotes by decision, most relevant first, and says whose words each quote is: a finding of
-the Ombudsman, or what the complainant alleged.
+leads with the passage that answers best and groups quotes by decision, and says whose words each
+quote is: a finding of the Ombudsman, or what the complainant alleged.
 """
 
 from __future__ import annotations
@@ -137,21 +137,21 @@ def _where(c: Citation) -> str:
 
 
 def extractive_answer(question: str, hits: list[Hit]) -> tuple[str, list[Citation]]:
-    """Answer text with [n] markers, and its citations in the order the text uses them."""
+    """Answer text with [n] markers, and its citations in the order the text uses them.
+
+    The passage that answers best comes first: decisions are given in the order of their best
+    passage, and each decision's passages in rank order, so the first citation is the top one."""
     passages = choose_passages(hits)
     rarity = _rarity(hits)
     leads = {h.id for h in passages[:LEAD_PASSAGES]}
-    weight: dict[str, float] = {}
-    for h in passages:  # a decision with several relevant passages comes first
-        weight[h.ref] = weight.get(h.ref, 0.0) + h.score
-    order = sorted(weight, key=weight.get, reverse=True)
+    order = list(dict.fromkeys(h.ref for h in passages))
     lines = ["Here is what the Ombudsman said in the most relevant decisions."]
     citations: list[Citation] = []
     for ref in order:
         group = [h for h in passages if h.ref == ref]
         lines.append("")
         lines.append(decision_line(group[0].metadata) + ":")
-        for hit in sorted(group, key=lambda h: (h.paragraph or 0)):
+        for hit in group:
             lead = hit.id in leads
             citation = citation_for(len(citations) + 1, hit, best_quote(question, hit, rarity, lead))
             citations.append(citation)
