@@ -22,7 +22,7 @@ from rag.lexical import stems
 from rag.llm import INSTEAD, LLMFailure, stream_llm
 from rag.models import Answer
 from rag.retrieve import Hit, Retrieval
-from rag.understand import Question
+from rag.understand import Question, states_fact
 
 MAX_QUESTION_CHARS = 1000
 NOT_ADDRESSED = "The indexed decisions do not address this question"
@@ -102,6 +102,17 @@ def supported(q: Question, retrieval: Retrieval, catalog: Catalog) -> bool:
     return support(text, retrieval.hits, catalog.lexical.rarity) >= threshold
 
 
+FACT_WORDS = {"amount": "amount", "rate": "rate", "date": "date", "duration": "length of time or number",
+              "name": "name"}
+FACT_PASSAGES = 3  # the fact must be in one of the passages an answer would lead with
+
+
+def states_the_fact(q: Question, hits: list[Hit]) -> bool:
+    """A question asking for a specific fact (an amount, a rate, a date...) is answered only when
+    one of the leading passages states a fact of that kind, council named or not."""
+    return q.fact_kind is None or any(states_fact(q.fact_kind, h.text) for h in hits[:FACT_PASSAGES])
+
+
 def answer_from(q: Question, retrieval: Retrieval, catalog: Catalog) -> Answer:
     """The extractive answer, or an abstention, for one retrieval."""
     question = q.asked
@@ -111,8 +122,18 @@ def answer_from(q: Question, retrieval: Retrieval, catalog: Catalog) -> Answer:
     if q.unknown_councils:
         return abstain(question, hits, f"No decision about {q.unknown_councils[0]} is in the index, so I "
                        "cannot answer this from the Ombudsman's words about it.")
+    if q.asks_advice:
+        return abstain(question, hits, "The decisions cannot predict how a complaint of your own would end or "
+                       "advise you on it: each turns on its own facts. For advice, ask an advice service or a "
+                       "solicitor; what the Ombudsman decided in similar cases may still help.")
+    if q.asks_current:
+        return abstain(question, hits, f"The decisions record what happened at the time; they cannot tell you "
+                       f"the {FACT_WORDS[q.fact_kind]} as it stands today. Ask the council for its current figures.")
     if not supported(q, retrieval, catalog):
         return abstain(question, hits)
+    if not states_the_fact(q, hits):
+        return abstain(question, hits, f"The closest passages do not state the {FACT_WORDS[q.fact_kind]} asked "
+                       "for, so I cannot answer this from the Ombudsman's words.")
     text, citations = extractive_answer(q.search, hits)
     return Answer(question=question, answer=text, citations=citations, retrieved=[h.id for h in hits])
 

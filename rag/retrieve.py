@@ -25,7 +25,6 @@ RRF_K = 60
 # Fusion weights, tuned on the evals: MiniLM's ranking is the more reliable of the two on the
 # users' wording; BM25 decides ties and rescues exact tokens (statutes, terms of art).
 DENSE_WEIGHT, LEXICAL_WEIGHT, CONTEXT_WEIGHT = 1.0, 0.7, 0.5
-OUTCOME_DECISIONS = 2
 # Allegations yield to findings unless the question is about them (see rag.understand).
 # Measured on the evals, on two halves of the questions separately: mrr 0.78 -> 0.80 and 0.73 -> 0.77.
 ALLEGATION_DAMPING = 0.9
@@ -129,26 +128,9 @@ def _fuse(q: Question, vector: list[float], queries: list[list[float]], catalog:
     return rankings, _rrf(rankings, weights), dict(lexical_hits)
 
 
-def _outcome_extras(order: list[str], fused: dict[str, float], catalog: Catalog) -> list[str]:
-    """For an outcome question: the final decisions and summaries of the leading decisions, as
-    strong as each decision's best passage (before the intent boost)."""
-    extras = []
-    leaders = list(dict.fromkeys(i.split(":", 1)[0] for i in order))[:OUTCOME_DECISIONS]
-    for ref_key in leaders:
-        best = max(fused[i] for i in order if i.startswith(ref_key + ":"))
-        wanted = catalog.dense.section_ids(ref_key.replace("-", " "), "decision") + [f"{ref_key}:summary:0"]
-        for chunk_id in wanted:
-            if catalog.dense.vector(chunk_id) is not None:
-                fused[chunk_id] = max(fused.get(chunk_id, 0.0), best)
-                extras.append(chunk_id)
-    return [i for i in dict.fromkeys(extras) if i not in order]
-
-
 def _reweigh(q: Question, order: list[str], fused: dict[str, float], catalog: Catalog) -> list[str]:
     """The leading candidates re-ordered by what the question is after: its intent lifts the
     sections that say it, and allegations yield to findings unless they are what is asked."""
-    if q.wants_outcome:
-        order = order + _outcome_extras(order, fused, catalog)
     kind_of = catalog.dense.kind
     for kinds, factor in q.boosts:
         for chunk_id in order:
@@ -168,7 +150,7 @@ def retrieve(
     catalog: Catalog,
     embedder: Embeddings,
     k: int = 8,
-    candidates: int = 40,
+    candidates: int = 60,
     max_per_decision: int = 5,
 ) -> Retrieval:
     """The best `k` chunks for an understood question.  Its context (an earlier question in a

@@ -65,12 +65,21 @@ def answer_set(q: Question, catalog: Catalog, store: Store,
     citations: list[Citation] = []
     for ref in decisions:
         meta = catalog.decisions[ref]
-        hit = evidence.get(ref) or _summary_hit(store, ref, meta)
-        if hit is None:
+        # The summary says what the decision was about and how it ended; where the topic was found
+        # in another passage, that passage follows as the evidence.
+        quoted = []
+        summary = _summary_hit(store, ref, meta)
+        if summary is not None:
+            quoted.append((summary, summary.text))
+        hit = evidence.get(ref)
+        if hit is not None and (summary is None or hit.id != summary.id):
+            quoted.append((hit, best_quote(topic, hit, {})))
+        if not quoted:
             lines.append(f"- {decision_line(meta)}")
             continue
-        quote = best_quote(question, hit, {}) if topic and ref in evidence else hit.text  # a summary, whole
-        citation = citation_for(len(citations) + 1, hit, quote)
-        citations.append(citation)
-        lines.append(f"- {decision_line(meta)}: \u201c{citation.quote}\u201d [{citation.n}]")
+        parts = []
+        for passage, quote in quoted:
+            citations.append(citation_for(len(citations) + 1, passage, quote))
+            parts.append(f"\u201c{citations[-1].quote}\u201d [{citations[-1].n}]")
+        lines.append(f"- {decision_line(meta)}: " + " ".join(parts))
     return Answer(question=question, answer="\n".join(lines), citations=citations)

@@ -52,51 +52,73 @@ ABOUT_THE_ALLEGATIONS = re.compile(r"\b(complain\w*|alleg\w*|claim\w*|accus\w*|u
 
 # ---------------------------------------------------------------------------------------------
 # Kinds of fact.  A question asking for one is answered only if a passage states one.
+_UNIT = r"(?:week|month|day|night|year|hour|session)"
+_MONEY_VERB = r"(?:money|compensation|back ?pay|did|does|do|was|were|is|will|would|should|has|have|had|can|could|are)"
 FACT_KINDS = (
-    ("rate", re.compile(r"\b(rate|weekly|per (?:week|month|day|night|year)|a (?:week|month|night))\b|"
-                        r"\bhow much (?:a|per|each) (?:week|month|day|night|year)\b", re.I)),
+    ("rate", re.compile(rf"\bwhat(?:'s| is| was| are| were)? (?:the |their |its )?(?:[\w']+ ){{0,8}}(?:rate|fee)s?\b|"
+                        rf"\b(?:weekly|hourly|monthly|daily|nightly) (?:rate|fee|amount|allowance|payment|pay)\b|"
+                        rf"\bhow much (?:\w+ ){{0,6}}?(?:a|an|per|each|every) {_UNIT}\b", re.I)),
     ("duration", re.compile(r"\bhow (?:long|many (?:days|weeks|months|years|hours|times|visits|sessions))\b|"
                             r"\bhow much (?:time|delay)\b", re.I)),
-    ("amount", re.compile(r"\bhow much\b|\bwhat (?:sum|amount|figure)\b|\bthe (?:sum|amount)\b|"
-                          r"£\s?\d|\bhow many pounds\b", re.I)),
-    ("date", re.compile(r"\b(?:what|which) (?:date|day|month|year)\b|\bwhen (?:did|was|were|had)\b|"
+    ("amount", re.compile(rf"\bhow much(?: {_MONEY_VERB}\b|\?|$)|\bwhat (?:sum|amount|figure)\b|"
+                          r"\bhow many pounds\b|\bwhat (?:does|do|did|will|would) \w+(?: \w+)? (?:pay|charge|cost)\b",
+                          re.I)),
+    ("date", re.compile(r"\b(?:what|which) (?:date|day|month|year)\b|\b(?:by )?when (?:did|was|were|had)\b|"
                         r"\bon what date\b", re.I)),
-    ("name", re.compile(r"\b(?:what|who) (?:is|was|were) (?:the )?(?:name|names)\b|\bnamed?\b.*\?$|"
-                        r"\bwhat (?:is|was) (?:his|her|their|the \w+(?: \w+)?'s) name\b", re.I)),
+    ("name", re.compile(r"\b(?:what|who) (?:is|was|were) (?:the )?names?\b|"
+                        r"\bwhat (?:is|was) (?:his|her|their) name\b|\bwhat (?:is|was) the \w+(?: \w+)?'s name\b|"
+                        r"\bwho was the (?:social worker|officer|manager)\b|"
+                        r"\bwhich (?:private )?(?:company|firm|agency|provider|organisation|organization|charity)\b",
+                        re.I)),
 )
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*"
+_AMOUNT = r"£\s?\d[\d,.]*"
 FACT_PATTERNS = {
     "amount": re.compile(r"£\s?\d"),
-    "rate": re.compile(r"£\s?\d[\d,.]*\s*(?:a|per|each|every)\s+(?:week|month|day|night|year|hour)|"
-                       r"£\s?\d[\d,.]*\s*(?:weekly|monthly)|(?:weekly|monthly) (?:rate|allowance|payment)s? of £",
-                       re.I),
+    "rate": re.compile(rf"{_AMOUNT}(?:\s+\w+){{0,4}}?\s+(?:a|an|per|each|every)\s+(?:\w+\s)?{_UNIT}|"
+                       rf"{_AMOUNT}\s+(?:weekly|monthly|hourly|daily)|"
+                       rf"(?:weekly|monthly|hourly|daily|nightly|annual)\s+(?:\w+\s){{0,3}}?of\s+{_AMOUNT}", re.I),
     "date": re.compile(rf"\b\d{{1,2}}(?:st|nd|rd|th)? {_MONTH}\b|\b{_MONTH} \d{{4}}\b|"
-                       r"\b\d{1,2}/\d{1,2}/\d{2,4}\b|\b(?:in|by|from|until|since|during) (?:19|20)\d{2}\b", re.I),
+                       r"\b\d{1,2}/\d{1,2}/\d{2,4}\b|\b(?:in|by|from|until|since|during) (?:19|20)\d{2}\b|"
+                       r"\bwithin (?:\w+ ){1,2}(?:working )?(?:days|weeks|months)\b", re.I),
     "duration": re.compile(r"\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
                            r"fifteen|twenty|thirty|several|a few)\s+(?:\w+\s)?(?:days?|weeks?|months?|years?|"
                            r"hours?|times|visits|sessions)\b", re.I),
-    "name": re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Dr)\.? [A-Z][a-z]{2,}\b"),
+    "name": re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Dr)\.? [A-Z][a-z]{2,}\b|"
+                       r"\b(?:[A-Z][a-z]+ ){1,4}(?:Ltd|Limited|plc|LLP|CIC)\b|\b(?:called|named) [A-Z][a-z]+"),
 }
+# What the decisions cannot give: a figure as it stands today (they record what happened then),
+# or a prediction or advice about the user's own case.
+ASKS_CURRENT = re.compile(r"\b(?:current(?:ly)?|now|nowadays|today|at the moment|this year|these days|latest)\b",
+                          re.I)
+ASKS_ADVICE = re.compile(r"\b(?:will|would|could) (?:i|we) win\b|\bmy chances\b|\bchances? of (?:winning|success)\b|"
+                         r"\bshould (?:i|we) (?:sue|take (?:them|the council) to court)\b|"
+                         r"\bdo (?:i|we) have a (?:\w+ )?case\b|\bis it worth (?:complaining|suing|it)\b", re.I)
 
 # ---------------------------------------------------------------------------------------------
 # Questions about sets of decisions.
-_LIST_OPENER = re.compile(r"^\s*(?:how many|which|what|list|show(?: me)?|are there|find|name|give me|tell me)\b",
-                          re.I)
+# A listing opener at the start of the question or of a clause ("For a piece I'm writing - which ...").
+_LIST_OPENER = re.compile(r"(?:^|[-\u2013\u2014:;,.]\s)\s*(?:how many|which|what|list|show(?: me)?|are there|find|"
+                          r"name|give me|tell me)\b", re.I)
 _DECISION_NOUN = re.compile(r"\b(?:decisions?|cases|complaints|rulings|investigations|ones)\b", re.I)
-_COUNT = re.compile(r"^\s*how many\b(?!\s+(?:days|weeks|months|years|hours|times|visits|sessions|pounds)\b)", re.I)
+_COUNT = re.compile(r"(?:^|[-\u2013\u2014:;,.]\s)\s*how many\b"
+                    r"(?!\s+(?:days|weeks|months|years|hours|times|visits|sessions|pounds)\b)", re.I)
 _MONEY = re.compile(r"\b(?:paid|pay|payments?|compensation|compensated|financial remedy|money)\b", re.I)
 _CLOSED = re.compile(r"\bclosed\b|\bnot investigated\b|\b(?:refused|declined|chose not) to investigate\b", re.I)
-_YEAR = re.compile(r"\b(in|since|from|after|before|until|during)?\s*((?:19|20)\d{2})\b", re.I)
+_YEAR = re.compile(r"\b(in|since|from|after|before|until|during)?\s*((?:19|20)\d{2})(?:\s+(or|and)\s+"
+                   r"(later|after|since|onwards|earlier|before))?\b", re.I)
 _SET_WORDS = frozenset(stems(
     "how many which what list show me are there find name give tell decisions decision cases case "
     "complaints complaint rulings ruling investigations ones were was been have has about involve "
     "involving concern concerning ombudsman council councils indexed index paid pay payment payments "
     "compensation compensated financial remedy money closed investigated upheld not in since from before "
     "until during filed under category subcategory ended end ending made make being did does do "
-    "refused declined chose"
+    "refused declined chose issued published decided given reached dated uphold upholding ombudsmans "
+    "later earlier onwards"
 ))
 GENERIC_SHARE = 0.08  # a word in more than this share of passages names no topic
 _MATCH_STOP = frozenset({"the", "a", "an", "and", "of", "s", "t", "for", "to"})
+_VARIANTS = {"children": "child", "uphold": "upheld", "upholding": "upheld"}  # stems, as English forms
 _REF = re.compile(r"\b\d{2}[ \-]?\d{3}[ \-]?\d{3}[a-z]?\b", re.I)
 _COUNCIL_NAME = re.compile(
     r"\b((?:[A-Z][a-z]+|of|and|upon|on)(?:[ -](?:[A-Z][a-z]+|of|and|upon|on))*)"
@@ -120,13 +142,11 @@ class Question:
     is_set: bool = False
     topic: str = ""  # a set question's topic, once its set words are taken out
     fact_kind: str | None = None  # amount, rate, date, duration, name
+    asks_current: bool = False  # a figure as it stands today
+    asks_advice: bool = False  # a prediction or advice about the user's own case
     boosts: tuple[tuple[tuple[str, ...], float], ...] = ()
     about_allegations: bool = False
     dropped: bool = False  # a sentence read as an instruction to an AI was left out
-
-    @property
-    def wants_outcome(self) -> bool:
-        return any("decision" in kinds for kinds, _ in self.boosts)
 
 
 def understand(asked: str, catalog: Catalog, filters: Filters | None = None, context: str = "") -> Question:
@@ -138,11 +158,15 @@ def understand(asked: str, catalog: Catalog, filters: Filters | None = None, con
     council_refs = catalog.council_refs_in(search) or (catalog.council_refs_in(context) if context else set())
     is_set = is_set_question(search, catalog)
     set_filters = resolve_set_filters(search, catalog, filters) if is_set else filters
+    opener = _LIST_OPENER.search(search) or _COUNT.search(search)
     return Question(
         asked=asked, search=search, embed=embed or search, context=context, filters=set_filters,
         refs=frozenset(refs), council_refs=frozenset(council_refs),
         unknown_councils=tuple(unknown_councils(search, catalog)), is_set=is_set,
-        topic=topic_of(search, catalog) if is_set else "", fact_kind=fact_kind(search),
+        topic=topic_of(search[opener.start() if opener else 0:], catalog) if is_set else "",
+        fact_kind=(kind := fact_kind(search)),
+        asks_current=kind in ("amount", "rate") and bool(ASKS_CURRENT.search(search)),
+        asks_advice=bool(ASKS_ADVICE.search(search)),
         boosts=tuple((kinds, factor) for pattern, kinds, factor in INTENT_BOOSTS if pattern.search(search)),
         about_allegations=bool(ABOUT_THE_ALLEGATIONS.search(search)), dropped=search != asked,
     )
@@ -181,17 +205,19 @@ def _match_words(text: str) -> list[str]:
     that "Not upheld" and "Upheld", "closed after ..." keep what tells them apart)."""
     lowered = text.lower().replace("\u2019", "'").replace("\u2018", "'").replace("n't", " not")
     words = [w for w in re.findall(r"[a-z0-9]+", lowered.replace("'", "")) if w not in _MATCH_STOP]
-    return [("child" if w == "children" else w) for w in stem_words(words)]
+    return [_VARIANTS.get(w, w) for w in stem_words(words)]
 
 
 def _mentions(words: list[str], value: str) -> tuple[int, int] | None:
-    """Where the value's words appear together in the question's words, if they do."""
+    """Where the value's words appear together in the question's words, if they do.  A value of
+    empty words ("Other") counts only when named as a category ("the 'Other' subcategory")."""
     wanted = _match_words(value)
-    if not wanted or not set(wanted) - STOPWORDS:
-        return None  # a value of empty words ("Other") can never be told from ordinary speech
+    if not wanted:
+        return None
+    empty = not set(wanted) - STOPWORDS
     n = len(wanted)
     for i in range(len(words) - n + 1):
-        if words[i : i + n] == wanted:
+        if words[i : i + n] == wanted and (not empty or words[i + n : i + n + 1] in (["subcategori"], ["categori"])):
             return i, i + n
     return None
 
@@ -219,10 +245,11 @@ def is_set_question(text: str, catalog: Catalog) -> bool:
     decisions or a value the index holds (a subcategory, an outcome)."""
     if _COUNT.search(text):
         return bool(_DECISION_NOUN.search(text) or _index_values_named(text, catalog))
-    if not _LIST_OPENER.search(text):
+    opener = _LIST_OPENER.search(text)
+    if not opener:
         return False
-    head = text.split("?")[0]
-    nouns = re.search(r"^\s*\w+(?:\s+\w+){0,6}?\s+(?:decisions|cases|rulings)\b", head, re.I)
+    head = text[opener.start():].split("?")[0]
+    nouns = re.search(r"^\W*\w+(?:\s+\w+){0,6}?\s+(?:decisions|cases|rulings)\b", head, re.I)
     return bool(nouns) or (bool(_DECISION_NOUN.search(head)) and bool(_index_values_named(text, catalog)))
 
 
@@ -259,8 +286,10 @@ def _years(text: str) -> dict:
     """Date filters from years the question names: "in 2019" (or a bare 2019), "since", "from",
     "after", "until", "before"."""
     out: dict = {}
-    for word, year in _YEAR.findall(text):
+    for word, year, _, tail in _YEAR.findall(text):
         word, y = (word or "in").lower(), int(year)
+        if tail:  # "2022 or later", "2019 and earlier"
+            word = "since" if tail.lower() in ("later", "after", "since", "onwards") else "until"
         if word in ("in", "during"):
             out["since"], out["until"] = dt.date(y, 1, 1), dt.date(y, 12, 31)
         elif word in ("since", "from", "after"):
