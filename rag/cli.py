@@ -84,14 +84,16 @@ def run_fetch(args: argparse.Namespace, bot: Bot) -> int:
                      category=args.category, limit=args.limit, refetch=args.refetch)
     if plan.since > plan.until:
         raise InputError("--since is after --until")
-    bar = None if args.json else _fetch_bar()
+    bar = None if args.json else _fetch_bar()  # tqdm refuses bool() without a total: compare with None
     try:
-        report, ingested = bot.fetch_lgo(plan, today, bar.update if bar else None)
+        report, ingested = bot.fetch_lgo(plan, today, bar.update if bar is not None else None)
     finally:
-        if bar:
+        if bar is not None:
             bar.close()
     for url, reason in report.failures:
         print(f"error: {url}: {reason}", file=sys.stderr)
+    for month, reason in report.incomplete:
+        print(f"incomplete: {month}: {reason}; it will be listed again", file=sys.stderr)
     if ingested:
         for name, reason in ingested.failures:
             print(f"error: {name}: {reason}", file=sys.stderr)
@@ -99,11 +101,13 @@ def run_fetch(args: argparse.Namespace, bot: Bot) -> int:
         print(json.dumps({"fetch": report.to_dict(), **(ingested.to_dict() if ingested else {})}))
     else:
         print(f"{report.listed} listed, {report.fetched} fetched, {report.skipped} skipped (archived before), "
-              f"{report.disallowed} disallowed by robots.txt, {report.failed} failed; {report.requests} "
-              f"requests in {report.seconds:.1f} s; archive: {bot.settings.archive_dir}")
+              f"{report.disallowed} disallowed by robots.txt, {report.failed} failed; months: {report.months} "
+              f"listed, {report.months_complete} complete, {report.months_empty} empty, {len(report.incomplete)} "
+              f"incomplete; {report.requests} requests in {report.seconds:.1f} s; archive: "
+              f"{bot.settings.archive_dir}")
         if ingested:
             print(format_report(ingested))
-    return EXIT_FAILED if report.failed or (ingested and ingested.failed) else EXIT_OK
+    return EXIT_FAILED if report.lost or (ingested and ingested.failed) else EXIT_OK
 
 
 def _fetch_bar():  # noqa: ANN202 - a tqdm bar

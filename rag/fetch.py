@@ -1,4 +1,4 @@
-"""A polite HTTP client for the LGO website, and the listing of decisions by month.
+"""A polite HTTP client for the LGO website (the listing of decisions is in rag.listing).
 
 The site is a public service run on public money: one request a second by default, a User-Agent
 that names this project, robots.txt honoured, a timeout on every request, and back-off when the
@@ -8,13 +8,11 @@ network is here, behind `PoliteClient`, so tests can point it at a local copy of
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 import time
 import urllib.robotparser
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from urllib.parse import urljoin, urlparse
+from urllib.parse import urljoin
 
 import httpx
 
@@ -22,10 +20,6 @@ from rag.errors import RagError
 
 USER_AGENT = "lgo-rag/0.1 (decision archive for advice services; +{contact})"
 MAX_BACKOFF = 60.0
-_RESULTS = re.compile(r"Your search has\s+([\d,]+)\s+results?", re.I)
-_LINK = re.compile(r"""href=["']((?:https?://[^"'/]+)?/decisions/([a-z0-9-]+)/([a-z0-9-]+)/(\d{2}-\d{3}-\d{3}))["']""",
-                   re.I)
-PER_PAGE = 10
 
 
 class FetchError(RagError):
@@ -128,42 +122,3 @@ def _backoff(response: httpx.Response, attempt: int) -> float:
     except ValueError:
         asked = 0.0
     return min(MAX_BACKOFF, max(asked, 2.0 ** attempt))
-
-
-def month_windows(since: dt.date, until: dt.date) -> Iterator[tuple[dt.date, dt.date]]:
-    """Calendar-month windows covering since..until (the first and last may be partial)."""
-    start = since
-    while start <= until:
-        next_month = (start.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
-        yield start, min(until, next_month - dt.timedelta(days=1))
-        start = next_month
-
-
-@dataclass(frozen=True)
-class Listed:
-    """A decision found in the listing: its page's URL and the reference in dashed form."""
-
-    url: str
-    category: str
-    subcategory: str
-    ref_key: str
-
-
-def list_window(client: PoliteClient, since: dt.date, until: dt.date, category: str | None) -> list[Listed]:
-    """Every decision the site lists for the window, page by page (10 a page)."""
-    found: dict[str, Listed] = {}
-    page, total = 1, None
-    while total is None or (page - 1) * PER_PAGE < total:
-        path = f"/Decisions/SearchResults?fd={since.isoformat()}&td={until.isoformat()}&page={page}"
-        text = client.get(client.url(path))
-        match = _RESULTS.search(text)
-        total = int(match.group(1).replace(",", "")) if match else 0
-        links = _LINK.findall(text)
-        for href, cat, sub, ref_key in links:
-            if category is None or cat.lower() == category.lower():
-                url = client.url(urlparse(href).path)
-                found.setdefault(ref_key, Listed(url, cat.lower(), sub.lower(), ref_key))
-        if not links:
-            break
-        page += 1
-    return list(found.values())

@@ -233,6 +233,7 @@ class Site:
     browsers_only: bool = True  # the results endpoint gives other clients the shell
     shell_months: set[str] = field(default_factory=set)  # fd values answered with the shell
     no_count_months: set[str] = field(default_factory=set)  # fd values whose pages lack the count
+    hidden: set[str] = field(default_factory=set)  # paths counted in the results but never shown
     link_forms: tuple[str, ...] = LINK_FORMS  # how result cards link to decisions, in turn
     base_url: str = ""
     _link_of: dict[str, str] = field(default_factory=dict)
@@ -299,7 +300,8 @@ def serve(site: Site, port: int) -> ThreadingHTTPServer:
             page = int(query.get("page", ["1"])[0])
             found = site.in_window(since, until)
             total = None if fd in site.no_count_months else len(found)
-            cards = site.cards(found[(page - 1) * PER_PAGE: page * PER_PAGE])
+            shown = [p for p in found[(page - 1) * PER_PAGE: page * PER_PAGE] if p not in site.hidden]
+            cards = site.cards(shown)
             return self._send(200, listing_page(cards, total, page))
 
         def _category(self, name: str) -> None:
