@@ -59,7 +59,7 @@ def test_dataset_records_lend_their_metadata(settings, fake_embedder, seed_texts
 
 @pytest.fixture
 def site(seeds, seed_texts):
-    site = Site(browsers_only=False)  # links carry tails: "/", "?displaypref=1", "#article", absolute
+    site = Site()  # links carry tails ("/", "?displaypref=1", "#article", a host); non-browsers get the shell
     for ref, text in seed_texts.items():
         if seeds[ref].decision_date is None:  # the site always shows a date
             text = with_fields(text, category="Children's care services > Other", outcome="Not upheld",
@@ -77,8 +77,9 @@ def site(seeds, seed_texts):
 def _bot(settings, site, fake_embedder, sleeps: list | None = None, **kw) -> Bot:
     settings = Settings(store_dir=settings.store_dir, data_dir=settings.data_dir, lgo_base_url=site.base_url,
                         archive_dir=settings.store_dir.parent / "archive", fetch_delay=0, **kw)
-    client = PoliteClient(site.base_url, delay=settings.fetch_delay, retries=settings.fetch_retries,
-                          timeout=5, sleep=(sleeps.append if sleeps is not None else lambda s: None))
+    client = PoliteClient(site.base_url, contact="https://example.org/contact", delay=settings.fetch_delay,
+                          retries=settings.fetch_retries, timeout=5,
+                          sleep=(sleeps.append if sleeps is not None else lambda s: None))
     return Bot(settings, embedder=fake_embedder, lgo_client=client)
 
 
@@ -93,7 +94,6 @@ def test_full_fetch_archives_and_ingests_every_listed_decision(settings, site, f
     assert report.listed == 6 and ingested is not None and ingested.added == 5
     assert report.disallowed == 1 and SECRET not in site.requests, "robots.txt disallows it"
     assert report.lost, "a decision robots.txt refuses is not archived, and the run says so"
-    assert any("lgo-rag" in agent for agent in site.agents)
     registry = bot.store.registry()
     for ref in EXACT:  # every header field, from the site's markup
         fields = ("council", "category", "subcategory", "outcome")
@@ -201,7 +201,7 @@ def _serve(site: Site):  # noqa: ANN202 - a context manager
 def test_listing_follows_every_page(seed_texts, count_shown):
     from rag.listing import list_window
 
-    site = Site(browsers_only=False)
+    site = Site()
     for n in range(23):  # one month with more results than a page holds
         site.add(with_fields(with_ref(seed_texts["19 012 512"], f"20 000 {n:03d}"), date="02 May 2020"))
     if not count_shown:
@@ -291,6 +291,36 @@ def test_requests_are_spaced_by_the_delay():
         client._wait_turn()
         clock["now"] += 0.25  # the request itself
     assert sleeps == [0.75, 0.75]
+
+
+def test_requests_look_like_a_polite_browser_and_visit_decisions_first(settings, site, fake_embedder):
+    bot = _bot(settings, site, fake_embedder)
+    report, _ = bot.fetch_lgo(dataclasses.replace(WINDOW, until=dt.date(2019, 12, 31)), today=dt.date(2026, 11, 24))
+    assert report.fetched == 2 and not report.failures
+    pages = [r for r in site.requests if r != "/robots.txt"]
+    assert pages[0] == "/decisions", "a first visit picks up the site's cookies"
+    listing = [h for r, h in zip(site.requests, site.headers) if "SearchResults" in r]
+    for headers in listing:
+        assert headers["User-Agent"] == "Mozilla/5.0 (compatible; lgo-rag/0.2; +https://example.org/contact)"
+        assert "text/html" in headers["Accept"] and headers["Accept-Language"].startswith("en-GB")
+        assert "lgo_session=1" in headers.get("Cookie", "")
+
+
+def test_robots_rules_for_this_project_apply_and_crawl_delay_is_honoured(site):
+    site.robots = "User-agent: lgo-rag\nDisallow: /decisions/children-s-care-services/other/\nCrawl-delay: 5\n"
+    clock = {"now": 0.0}
+    sleeps: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        clock["now"] += seconds
+
+    client = PoliteClient(site.base_url, delay=1.0, sleep=sleep, clock=lambda: clock["now"])
+    assert not client.allowed(site.base_url + "/decisions/children-s-care-services/other/18-011-812")
+    assert client.allowed(site.base_url + "/decisions/children-s-care-services/child-protection/18-009-360")
+    client.get(site.base_url + "/decisions/children-s-care-services/child-protection/18-009-360")
+    assert sleeps and min(sleeps) >= 4.9, "robots.txt asks for 5 s between requests: more than the 1 s default"
+    client.close()
 
 
 def test_command_line_fetch_reports_failures_and_exits_1(settings, site, tmp_path):
