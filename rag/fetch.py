@@ -50,6 +50,7 @@ class PoliteClient:
     requests: int = 0
     _last: float | None = field(default=None, repr=False)
     crawl_delay: float | None = None  # asked for by robots.txt, once read
+    robots_note: str | None = None  # what robots.txt was, once read (for --probe)
     first_visit: str | None = None  # how the first visit went, once made (for --probe)
     _robots: urllib.robotparser.RobotFileParser | None = field(default=None, repr=False)
     _http: httpx.Client | None = field(default=None, repr=False)
@@ -87,14 +88,17 @@ class PoliteClient:
             robots = urllib.robotparser.RobotFileParser()
             try:
                 status, text = self._get(self.url("/robots.txt"), check_robots=False)
-            except FetchError:
-                status, text = 503, ""
+            except FetchError as exc:
+                status, text = 503, str(exc)
             if status >= 500:
                 robots.disallow_all = True
+                self.robots_note = f"unreadable (HTTP {status}): nothing is fetched, as the robots standard asks"
             elif status >= 400:
                 robots.allow_all = True
+                self.robots_note = f"none (HTTP {status}): everything allowed"
             else:
                 robots.parse(text.splitlines())
+                self.robots_note = f"read (HTTP {status}, {len(text.splitlines())} lines)"
             self._robots = robots
             asked = robots.crawl_delay(PRODUCT)
             if asked is not None:

@@ -218,8 +218,10 @@ def read_page(page: str, source: str = "page") -> Page:
     if not reader.seen_article:
         raise NotADecisionError(f"{source}: no <article id=\"article\"> holding a decision statement")
     header, place, body = _council_line(reader, source)
-    fields = {label: value for label, value, inside in reversed(reader.fields)
-              if inside or label in HEADER_FIELDS}  # reversed: the first of a label wins
+    fields: dict[str, str] = {}
+    for label, value, inside in sorted(reader.fields, key=lambda f: not f[2]):  # the article's own first
+        if inside or label in HEADER_FIELDS:
+            fields.setdefault(label, value)
     lines = [header, ""]
     for label in HEADER_FIELDS:
         if fields.get(label):
