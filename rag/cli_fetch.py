@@ -62,7 +62,10 @@ def run_probe(args: argparse.Namespace, bot: Bot) -> bool:
     """Print what one listing page and one decision page give today; True when nothing is amiss."""
     from rag.probe import format_probe
 
-    plan = _plan(args, dt.date.today())
+    today = dt.date.today()
+    if args.until is None:  # the last full month: the current one may have no decisions yet
+        args.until = today.replace(day=1) - dt.timedelta(days=1)
+    plan = _plan(args, today)
     report = bot.probe_lgo(plan)
     print(json.dumps(report.to_dict(), ensure_ascii=False) if args.json else format_probe(report))
     for problem in report.problems:

@@ -239,7 +239,9 @@ def html_to_text(page: str, source: str = "page") -> str:
 def _council_line(reader: _Reader, source: str) -> tuple[str, str, list[tuple]]:
     """The 'Council (reference)' line, where it was found, and the article's blocks after it."""
     for i, block in enumerate(reader.blocks):
-        if block[0] != "item" and len(block[1]) < 300 and _COUNCIL_LINE.match(block[1]):
+        if block[0] == "item":
+            break  # the line opens the statement: a paragraph quoting another decision is not it
+        if len(block[1]) < 300 and _COUNCIL_LINE.match(block[1]):
             if block[2]:
                 place = "in <header> in the article"
             else:

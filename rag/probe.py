@@ -52,6 +52,8 @@ def probe(client: PoliteClient, since: dt.date, until: dt.date, category: str) -
         in_category = [item for item in page.links if item.category == category.lower()]
         if page.links:
             _decision(client, (in_category or page.links)[0].url, report)
+        elif page.count == 0:
+            report.problems.append("listing: the site lists no decisions for that month; choose another with --until")
         elif page.count:
             report.problems.append("listing: no decision link to try on the page")
     _category_page(client, category, month_start, month_end, report)

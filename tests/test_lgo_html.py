@@ -85,3 +85,12 @@ def test_a_page_without_the_council_line_names_what_is_missing():
     page = '<html><body><h1>Decisions</h1><article id="article"><ol><li>Some text.</li></ol></article></body></html>'
     with pytest.raises(NotADecisionError, match=r"no 'Council name \(18 011 812\)' line"):
         html_to_text(page, "x.html")
+
+
+def test_a_paragraph_naming_another_decision_is_not_the_council_line():
+    page = ("<html><body><header><h1>Kent County Council (24 003 230)</h1></header><article id=\"article\">"
+            "<h2>The complaint</h2><ol><li>Mr X complains.</li></ol>"
+            "<p>Derbyshire County Council (18 011 812)</p><ol><li>I compared that decision.</li></ol></article>")
+    decision = parse_decision(html_to_text(page))
+    assert (decision.ref, decision.council) == ("24 003 230", "Kent County Council")
+    assert [p.number for p in decision.paragraphs] == [1, 2]

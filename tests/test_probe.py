@@ -89,3 +89,11 @@ def test_probe_says_where_the_council_line_sat_and_what_robots_refuses(seed_text
     assert allowed.problems == [] and allowed.decision["found"] == "before the article"
     assert allowed.decision["outcome"] == "Upheld" and allowed.decision["first"][0]["number"] == 1
 
+
+
+def test_probe_of_a_month_without_decisions_says_to_choose_another(site, tmp_path):
+    bot = Bot(Settings(store_dir=tmp_path / "store", lgo_base_url=site.base_url),
+              lgo_client=PoliteClient(site.base_url, delay=0))
+    report = bot.probe_lgo(FetchPlan(since=dt.date(2019, 7, 1), until=dt.date(2019, 7, 31)))
+    assert report.listing["count"] == 0
+    assert report.problems == ["listing: the site lists no decisions for that month; choose another with --until"]
