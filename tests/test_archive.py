@@ -15,6 +15,7 @@ from rag import Bot, Settings
 from rag.archive import FetchPlan
 from rag.chunk import chunk_decision
 from rag.fetch import PoliteClient
+from rag.parse import parse_decision
 from tests.conftest import PROJECT, free_port
 from tests.lgo_site import Site, decision_page, serve, with_fields, with_ref
 
@@ -102,6 +103,9 @@ def test_full_fetch_archives_and_ingests_every_listed_decision(settings, site, f
         assert registry[ref]["url"].startswith(site.base_url + "/decisions/children-s-care-services/")
         assert len(bot.store.chunk_ids(ref)) == len(chunk_decision(seeds[ref], settings.chunk_max_tokens, "x"))
     folder = bot.settings.archive_dir / "decisions"
+    for ref in EXACT:  # the archived text carries the official numbers, as the text files do
+        archived = parse_decision((folder / f"{ref.replace(' ', '-')}.txt").read_text(encoding="utf-8"))
+        assert [(p.number, p.text) for p in archived.paragraphs] == [(p.number, p.text) for p in seeds[ref].paragraphs]
     record = json.loads((folder / "18-011-812.json").read_text())
     assert set(record) >= {"url", "fetched_at", "sha256"} and (folder / "18-011-812.txt").exists()
     hits = bot.retrieve("Did the council involve the father in the single assessment?").hits
