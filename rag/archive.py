@@ -10,9 +10,12 @@ Layout under `RAG_ARCHIVE_DIR`:
     failed/<yy-nnn-nnn>.html      pages that could not be parsed, with .json saying why
     checkpoints.json              month windows already listed in full, per category
 
-A run is resumable: a window is checkpointed only once every decision listed in it is archived
-(or has failed for good), and archived decisions are skipped, so an interrupted run picks up
-where it stopped.
+A run is resumable: archived decisions are skipped, so an interrupted run picks up where it
+stopped.  A month is checkpointed (never listed again) only when the site's result count was read,
+as many decisions were listed as it says, and every one of them in the category is archived:
+none failed, none was left by `--limit` or refused by robots.txt.  Anything else is reported and
+the month is listed again by the next run.  Months with no results, and months within
+RECENT_DAYS of today (the site publishes late), are never checkpointed.
 """
 
 from __future__ import annotations
@@ -26,8 +29,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from rag.errors import RagError
-from rag.fetch import FetchError, Listed, PoliteClient, list_window, month_windows
+from rag.fetch import FetchError, PoliteClient
 from rag.lgo_html import html_to_text
+from rag.listing import Listed, list_window, listing_path, month_windows
 from rag.parse import parse_decision
 
 RECENT_DAYS = 90  # windows this close to today are listed again: the site publishes late
@@ -35,21 +39,32 @@ RECENT_DAYS = 90  # windows this close to today are listed again: the site publi
 
 @dataclass
 class FetchReport:
-    """What one fetch run did; `failures` holds (url, reason) pairs."""
+    """What one fetch run did; `failures` holds (url, reason) pairs, `incomplete` (month, reason)
+    for months listed but not in full, which the next run lists again."""
 
     listed: int = 0
     fetched: int = 0
     skipped: int = 0
     disallowed: int = 0  # listed, but robots.txt asks us not to fetch them
     failed: int = 0
+    months: int = 0  # months listed by this run
+    months_complete: int = 0  # listed in full, every decision archived
+    months_empty: int = 0  # the site listed no decisions (not checkpointed)
     requests: int = 0
     seconds: float = 0.0
     failures: list[tuple[str, str]] = field(default_factory=list)
+    incomplete: list[tuple[str, str]] = field(default_factory=list)
     new_files: list[str] = field(default_factory=list)
+
+    @property
+    def lost(self) -> bool:
+        """Did anything listed, or listable, not reach the archive (apart from --limit)?"""
+        return bool(self.failed or self.disallowed or self.incomplete)
 
     def to_dict(self) -> dict:
         out = asdict(self)
         out["failures"] = [{"url": u, "reason": r} for u, r in self.failures]
+        out["incomplete"] = [{"month": m, "reason": r} for m, r in self.incomplete]
         return out
 
 
@@ -127,42 +142,67 @@ def fetch_archive(client: PoliteClient, archive: Archive, plan: FetchPlan, today
     """List the plan's month windows, archive each decision not archived yet, and report."""
     report = FetchReport()
     for since, until in month_windows(plan.since, plan.until):
-        if not plan.refetch and archive.window_done(plan.category, since, until):
-            continue
-        try:
-            listed = list_window(client, since, until, plan.category)
-        except FetchError as exc:
-            _failure(report, client.url(f"/Decisions/SearchResults?fd={since}&td={until}"), str(exc))
-            continue
-        report.listed += len(listed)
-        complete = _fetch_listed(client, archive, listed, plan, report, tick)
-        if complete and (today - until).days > RECENT_DAYS:
-            archive.mark_done(plan.category, since, until)
         if plan.limit is not None and report.fetched >= plan.limit:
             break
+        if not plan.refetch and archive.window_done(plan.category, since, until):
+            continue
+        report.months += 1
+        if _archive_month(client, archive, plan, since, until, report, tick) and (today - until).days > RECENT_DAYS:
+            archive.mark_done(plan.category, since, until)
     report.requests = client.requests
     return report
 
 
+def _archive_month(client: PoliteClient, archive: Archive, plan: FetchPlan, since: dt.date, until: dt.date,
+                   report: FetchReport, tick: Callable[[int], None] | None) -> bool:
+    """List one month and archive its decisions; True when it may be checkpointed."""
+    month = f"{since}..{until}"
+    try:
+        window = list_window(client, since, until)
+    except FetchError as exc:
+        url = client.url(listing_path(since, until, 1))
+        _failure(report, url, str(exc).removeprefix(f"{url}: "))
+        report.incomplete.append((month, "its listing could not be read"))
+        return False
+    for url, reason in window.errors:
+        _failure(report, url, reason)
+    listed = window.listed(plan.category)
+    report.listed += len(listed)
+    left = _fetch_listed(client, archive, listed, plan, report, tick)
+    if window.shortfall:
+        report.incomplete.append((month, window.shortfall))
+        return False
+    if window.count == 0:
+        report.months_empty += 1
+        return False
+    if left:
+        return False  # failures and refusals are reported where they happen; --limit is not a loss
+    report.months_complete += 1
+    return True
+
+
 def _fetch_listed(client: PoliteClient, archive: Archive, listed: list[Listed], plan: FetchPlan,
-                  report: FetchReport, tick: Callable[[int], None] | None) -> bool:
-    """Archive one window's decisions; True when none is left to do (failures count as left)."""
-    complete = True
+                  report: FetchReport, tick: Callable[[int], None] | None) -> int:
+    """Archive one window's decisions; returns how many are left not archived (failed, refused by
+    robots.txt, or beyond --limit)."""
+    left = 0
     for item in listed:
         if not plan.refetch and archive.has(item.ref_key):
             report.skipped += 1
             continue
         if plan.limit is not None and report.fetched >= plan.limit:
-            return False
+            left += 1
+            continue
         if not client.allowed(item.url):
             report.disallowed += 1
+            left += 1
             continue
         fetched_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         try:
             page = client.get(item.url)
         except FetchError as exc:
             _failure(report, item.url, str(exc).removeprefix(f"{item.url}: "))
-            complete = False
+            left += 1
             continue
         try:
             text = html_to_text(page, item.url)
@@ -170,13 +210,13 @@ def _fetch_listed(client: PoliteClient, archive: Archive, listed: list[Listed], 
         except RagError as exc:
             archive.save_failed(item, page, str(exc), fetched_at)
             _failure(report, item.url, f"cannot parse the page ({exc}); kept raw in {archive.failed}")
-            complete = False
+            left += 1
             continue
         report.new_files.append(str(archive.save(item, page, text, fetched_at)))
         report.fetched += 1
         if tick:
             tick(1)
-    return complete
+    return left
 
 
 def _failure(report: FetchReport, url: str, reason: str) -> None:

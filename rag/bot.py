@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from rag.archive import FetchPlan, FetchReport
     from rag.fetch import PoliteClient
     from rag.lc_retriever import DecisionRetriever
+    from rag.probe import ProbeReport
 
 
 def make_lgo_client(settings: Settings) -> "PoliteClient":
@@ -151,6 +152,16 @@ class Bot:
         registered = {ref.replace(" ", "-") for ref in self.store.registry()}
         pending = [p for p in archive.pages() if p.stem not in registered]
         return report, (self.ingest(pending) if pending else None)
+
+    def probe_lgo(self, plan: "FetchPlan") -> "ProbeReport":
+        """Check the fetcher against the website in a few requests; writes nothing (see rag.probe)."""
+        from rag.probe import probe
+
+        client = self.lgo_client or make_lgo_client(self.settings)
+        try:
+            return probe(client, plan.since, plan.until, plan.category)
+        finally:
+            client.close()
 
     def understand(self, question: str, filters: Filters | dict | None = None, context: str = "") -> Question:
         """The question read once: what is asked, of which decisions (see `rag.understand`)."""

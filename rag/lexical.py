@@ -23,9 +23,9 @@ from pathlib import Path
 import numpy as np
 
 from rag.folders import replace_folder
+from rag.refs import REF_IN_TEXT as _REF
 from rag.rows import RowsByRef
 
-_REF = re.compile(r"\b(\d{2})[ \-]?(\d{3})[ \-]?(\d{3})\b")
 _STATUTE = re.compile(r"(?<![\w'])(?:sections?|ss?)\s?\.?\s?(\d{1,3}[a-z]?)\b", re.I)
 _WORD = re.compile(r"[a-z0-9]+")
 STOPWORDS = frozenset(
@@ -97,7 +97,7 @@ def expand_query(text: str) -> str:
     return " ".join([text, *extra])
 
 
-TOKENIZER_VERSION = 3  # bump when `tokenize` changes, so saved indexes are rebuilt
+TOKENIZER_VERSION = 4  # bump when `tokenize` changes, so saved indexes are rebuilt
 
 
 def fingerprint(registry: dict[str, dict], extra: str = "") -> str:

@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 
 from rag.errors import NotADecisionError
 from rag.models import Decision, Paragraph
+from rag.refs import REF_BODY
 from rag.remedies import find_remedies
 
 LGO_SITE = "https://www.lgo.org.uk"
 
-_REF_BODY = r"(\d{2})[ \-]?(\d{3})[ \-]?(\d{3})"
+_REF_BODY = REF_BODY  # a letter suffix ("17 002 402b") is part of the reference
 _REF_RE = re.compile(rf"^\s*{_REF_BODY}\s*$")
 _HEADER_RE = re.compile(rf"^\s*(?P<council>\S.*?)\s*\(\s*{_REF_BODY}\s*\)\s*$")
 _FIELD_RE = re.compile(r"^\s*(Category|Decision date|Decision|Synthetic)\s*:\s*(.*?)\s*$", re.I)
@@ -74,11 +75,12 @@ _DATE_FORMATS = ("%d %b %Y", "%d %B %Y", "%Y-%m-%d", "%d/%m/%Y")
 
 
 def canonical_ref(value: str) -> str:
-    """'18-011-812', '18011812' or '18 011 812' -> '18 011 812'.  Raises ValueError otherwise."""
+    """'18-011-812', '18011812' or '18 011 812' -> '18 011 812'; '17-002-402B' -> '17 002 402b'.
+    Raises ValueError otherwise."""
     match = _REF_RE.match(value)
     if not match:
         raise ValueError(f"not an LGO case reference: {value!r} (expected like '18 011 812')")
-    return " ".join(match.groups())
+    return " ".join(match.groups()).lower()
 
 
 def slug(value: str) -> str:
@@ -139,7 +141,7 @@ def _read_header(lines: list[str]) -> tuple[_Header, int]:
     """Read the council/reference line and the label lines after it; return where the body starts."""
     match = _HEADER_RE.match(lines[0])
     assert match is not None
-    header = _Header(ref=" ".join(match.group(2, 3, 4)), council=match.group("council"))
+    header = _Header(ref=" ".join(match.group(2, 3, 4)).lower(), council=match.group("council"))
     i = 1
     while i < len(lines):
         line = lines[i]

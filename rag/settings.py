@@ -113,7 +113,8 @@ class Settings(BaseSettings):
         description="Folder of the local archive of fetched decision pages (never pruned).",
     )
     fetch_delay: float = Field(
-        default=1.0, ge=0, le=3600, description="Seconds between requests to the LGO website."
+        default=1.0, ge=0, le=3600,
+        description="Seconds between requests to the LGO website (longer if robots.txt asks with Crawl-delay)."
     )
     fetch_timeout: float = Field(default=30.0, gt=0, le=600, description="Seconds allowed for each request.")
     fetch_retries: int = Field(
@@ -121,7 +122,8 @@ class Settings(BaseSettings):
     )
     fetch_contact: str = Field(
         default="https://github.com/lgo-rag",
-        description="Where the site's operators can reach you; sent in the User-Agent of every request.",
+        description="Where the site's operators can reach you; sent in the User-Agent of every request "
+        "('Mozilla/5.0 (compatible; lgo-rag/0.2; +contact)').",
     )
     question_log_days: int = Field(
         default=0, ge=0, le=3650,

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from rag.errors import InputError
 from rag.lgo_html import html_to_text
+from rag.refs import ref_key
 
 TEXT_SUFFIXES = {".txt", ".md"}
 HTML_SUFFIXES = {".html", ".htm"}
@@ -147,8 +147,10 @@ def dataset_defaults(record: dict) -> dict:
             raise InputError(f"field {key!r} must be text, not {type(value).__name__}")
         out[target] = value.strip()
     if "ref" in out:
-        if not re.fullmatch(r"\d{2}[ -]?\d{3}[ -]?\d{3}", out["ref"]):
-            raise InputError(f"field 'case_id' {out['ref']!r} is not an LGO reference like 18-011-812")
+        try:
+            ref_key(out["ref"])
+        except ValueError:
+            raise InputError(f"field 'case_id' {out['ref']!r} is not an LGO reference like 18-011-812") from None
     if "decision_date" in out:
         try:
             out["decision_date"] = dt.date.fromisoformat(out["decision_date"][:10])

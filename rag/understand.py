@@ -28,6 +28,7 @@ from rag.catalog import Catalog
 from rag.filters import Filters
 from rag.guard import index_text
 from rag.lexical import STOPWORDS, stem_words, stems
+from rag.refs import REF_IN_TEXT
 
 # ---------------------------------------------------------------------------------------------
 # Intent: the sections that say what a question is after.  Outcomes live in the final decision
@@ -119,7 +120,6 @@ _SET_WORDS = frozenset(stems(
 GENERIC_SHARE = 0.08  # a word in more than this share of passages names no topic
 _MATCH_STOP = frozenset({"the", "a", "an", "and", "of", "s", "t", "for", "to"})
 _VARIANTS = {"children": "child", "uphold": "upheld", "upholding": "upheld"}  # stems, as English forms
-_REF = re.compile(r"\b\d{2}[ \-]?\d{3}[ \-]?\d{3}[a-z]?\b", re.I)
 _COUNCIL_NAME = re.compile(
     r"\b((?:[A-Z][a-z]+|of|and|upon|on)(?:[ -](?:[A-Z][a-z]+|of|and|upon|on))*)"
     r"(?: (?:County|Borough|City|District|Metropolitan))?(?: Borough)? Council\b"
@@ -154,7 +154,7 @@ def understand(asked: str, catalog: Catalog, filters: Filters | None = None, con
     filters = filters or Filters()
     search = index_text(asked) or asked
     refs = catalog.refs_in(search)
-    embed = _REF.sub(" ", search).strip() if refs else search
+    embed = REF_IN_TEXT.sub(" ", search).strip() if refs else search
     council_refs = catalog.council_refs_in(search) or (catalog.council_refs_in(context) if context else set())
     is_set = is_set_question(search, catalog)
     set_filters = resolve_set_filters(search, catalog, filters) if is_set else filters
