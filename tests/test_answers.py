@@ -38,7 +38,8 @@ def test_acceptance_question_quotes_derbyshire_on_parental_responsibility(seeded
     assert set(data) == {"question", "answer", "abstained", "backend", "notices", "citations"}
     assert set(data["citations"][0]) == {
         "n", "ref", "council", "category", "subcategory", "outcome", "decision_date", "section",
-        "section_kind", "paragraph", "paragraph_exact", "quote", "url", "verified"}
+        "section_kind", "paragraph", "paragraph_exact", "quote", "url", "verified", "synthetic"}
+    assert data["citations"][0]["synthetic"] is False  # a real decision is never labelled synthetic
     assert [c["n"] for c in data["citations"]] == list(range(1, len(data["citations"]) + 1))
 
 
@@ -98,9 +99,12 @@ def test_reference_in_any_spelling_pins_the_decision(seeded_bot):
 
 def test_boilerplate_is_collapsed(seeded_bot):
     # Four decisions carry near-identical "refer data protection to the Information Commissioner"
-    # boilerplate; one copy is enough, and findings keep their places.
+    # boilerplate; one copy is enough, and findings keep their places.  Statements of the powers that
+    # say other things may stay (issue 16), but never two copies of one.
     hits = seeded_bot.retrieve("Will the Ombudsman investigate a complaint about data protection?", k=8).hits
-    assert sum(h.section_kind == "powers" for h in hits) == 1
+    powers = [h.text for h in hits if h.section_kind == "powers"]
+    assert sum("Information Commissioner" in text for text in powers) == 1
+    assert 1 <= len(powers) <= 3
     assert sum(h.section_kind == "findings" for h in hits) >= 3
 
 
@@ -233,3 +237,38 @@ def test_what_a_question_is_after(question, kinds):
 
     found = [k for pattern, k, _ in INTENT_BOOSTS if pattern.search(question)]
     assert found == ([kinds] if kinds else [])
+
+
+def test_the_first_citation_is_the_passage_that_answers_best(seeded_bot):
+    """Citations used to be grouped by decision and put in paragraph order, so the best passage
+    often came fourth or fifth (issue 16); now the first citation is the top-ranked passage."""
+    question = "Who looks into a children's services complaint at stage two of the statutory procedure?"
+    hits = seeded_bot.retrieve(question).hits
+    answer = seeded_bot.ask(question)
+    assert answer.citations[0].chunk_id == hits[0].id
+    numbers = [c.n for c in answer.citations]
+    assert numbers == sorted(numbers)
+
+
+def test_a_specific_fact_no_passage_states_is_declined_with_the_closest_decisions(seeded_bot):
+    """Derbyshire's decision states no payment: a question asking how much it paid is declined,
+    council named or not, instead of quoting Derbyshire's other words."""
+    answer = seeded_bot.ask("How much compensation did Derbyshire pay Mr C for not telling him?")
+    assert answer.abstained and "do not state the amount" in answer.answer
+    assert "Derbyshire County Council (18 011 812)" in answer.answer  # the closest decisions still listed
+    paid = seeded_bot.ask("How much did Lancashire agree to pay the mother after her address was disclosed?")
+    assert not paid.abstained and "£300" in paid.answer
+
+
+def test_current_figures_and_predictions_are_declined_plainly(seeded_bot):
+    current = seeded_bot.ask("What is Lancashire's current weekly rate for special guardianship allowance?")
+    assert current.abstained and "as it stands today" in current.answer
+    advice = seeded_bot.ask("If I complain about Kent's safeguarding assessment, will I win?")
+    assert advice.abstained and "cannot predict" in advice.answer
+
+
+def test_a_set_answer_cites_each_decisions_summary(seeded_bot):
+    answer = seeded_bot.ask("Which of the decisions were upheld?")
+    refs = {c.ref for c in answer.citations}
+    assert refs == {"18 011 812", "18 009 360", "19 018 981"}
+    assert {c.ref for c in answer.citations if c.paragraph is None} == refs  # each one's summary

@@ -1,0 +1,167 @@
+"""Understanding a question once (rag/understand.py): set questions resolved against the values the
+index holds, kinds of fact, and what the decisions cannot give.  A small catalog double stands in
+for the index through the same methods `understand` calls."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+
+from rag.filters import Filters
+from rag.understand import fact_kind, states_fact, understand
+
+DECISIONS = {
+    "19 906 744": {"council": "Southfold County Council", "subcategory": "Fostering", "outcome": "Upheld",
+                   "category": "Children's care services", "decision_date": "2019-11-21"},
+    "22 918 455": {"council": "Westbridge Metropolitan Borough Council", "subcategory": "Fostering",
+                   "outcome": "Not upheld", "category": "Children's care services", "decision_date": "2023-04-03"},
+    "19 916 203": {"council": "Westbridge Metropolitan Borough Council", "subcategory": "Looked after children",
+                   "outcome": "Closed after initial enquiries", "category": "Children's care services",
+                   "decision_date": "2024-08-17"},
+    "21 903 378": {"council": "Hallamford City Council", "subcategory": "Other", "outcome": "Upheld",
+                   "category": "Children's care services", "decision_date": "2021-10-08"},
+    "18 904 117": {"council": "Northshire County Council", "subcategory": "Friends and family carers",
+                   "outcome": "Upheld", "category": "Children's care services", "decision_date": "2019-03-14"},
+}
+_GENERIC = {"county", "council", "borough", "city", "metropolitan", "of", "the"}
+
+
+class _Lexical:
+    doc_freq: dict[str, int] = {}
+
+    def __len__(self) -> int:
+        return 100
+
+
+class CatalogDouble:
+    """The parts of rag.catalog.Catalog that understanding reads, over a fixed registry."""
+
+    decisions = DECISIONS
+    lexical = _Lexical()
+
+    def councils(self) -> list[str]:
+        return sorted({m["council"] for m in DECISIONS.values()})
+
+    def refs_in(self, text: str) -> set[str]:
+        return {" ".join(m) for m in re.findall(r"\b(\d{2}) ?(\d{3}) ?(\d{3})\b", text)} & set(DECISIONS)
+
+    def council_refs_in(self, text: str) -> set[str]:
+        words = set(re.findall(r"[a-z]+", text.lower()))
+        return {ref for ref, m in DECISIONS.items()
+                if set(re.findall(r"[a-z]+", m["council"].lower())) - _GENERIC <= words}
+
+
+@pytest.fixture
+def catalog() -> CatalogDouble:
+    return CatalogDouble()
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("Which fostering complaints were upheld?", {"subcategory": "Fostering", "outcome": "Upheld"}),
+    ("Which fostering complaints were not upheld?", {"subcategory": "Fostering", "outcome": "Not upheld"}),
+    ("Which fostering complaints weren't upheld?", {"subcategory": "Fostering", "outcome": "Not upheld"}),
+    ("Which fostering complaints did the ombudsman uphold?", {"subcategory": "Fostering", "outcome": "Upheld"}),
+    ("Out of the looked-after children decisions, which ones were closed after initial enquiries?",
+     {"subcategory": "Looked after children", "outcome": "Closed after initial enquiries"}),
+    ("Which friends and family carer complaints were upheld?",
+     {"subcategory": "Friends and family carers", "outcome": "Upheld"}),
+    ("Which complaints filed under the 'Other' subcategory were upheld?",
+     {"subcategory": "Other", "outcome": "Upheld"}),
+    ("How many complaints were closed after initial enquiries in 2024?",
+     {"outcome": "Closed after initial enquiries", "since": dt.date(2024, 1, 1), "until": dt.date(2024, 12, 31)}),
+    ("For a piece I'm writing - which fostering decisions from 2022 or later were upheld?",
+     {"subcategory": "Fostering", "outcome": "Upheld", "since": dt.date(2022, 1, 1)}),
+    ("list the Westbridge decisions", {"council": "Westbridge Metropolitan Borough Council"}),
+])
+def test_set_questions_resolve_their_words_against_the_index(catalog, question, expected):
+    q = understand(question, catalog)
+    assert q.is_set, question
+    got = {k: v for k, v in q.filters.to_dict().items()}
+    want = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in expected.items()}
+    assert got == want
+
+
+def test_a_value_the_index_does_not_hold_is_not_a_filter(catalog):
+    """Only values the index holds: 'Adoption' is a real subcategory, but not in this index."""
+    q = understand("Which adoption decisions were upheld?", catalog)
+    assert q.is_set and q.filters.subcategory is None and q.filters.outcome == "Upheld"
+    assert "adoption" in q.topic.lower()
+
+
+@pytest.mark.parametrize("question", [
+    "How many weeks did the council take to reply?",
+    "What other options did the council have?",  # 'other' is not the Other subcategory
+    "What complaints can the Ombudsman not investigate?",
+    "Must a council involve a non-resident parent in a single assessment?",
+])
+def test_questions_that_are_not_about_sets(catalog, question):
+    q = understand(question, catalog)
+    assert not q.is_set and q.filters == Filters()
+
+
+def test_the_users_filters_win_over_the_words(catalog):
+    q = understand("Which fostering complaints were upheld?", catalog, Filters(outcome="Not upheld"))
+    assert q.filters.outcome == "Not upheld" and q.filters.subcategory == "Fostering"
+
+
+def test_the_topic_leaves_out_set_words_preamble_and_named_values(catalog):
+    q = understand("For a piece I'm writing - which fostering decisions were upheld about allegations?", catalog)
+    assert q.topic.lower().split() == ["allegations"]
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("How much did Lancashire agree to pay the mother?", "amount"),
+    ("How much back pay did the aunt get after being paid the lower kinship rate?", "amount"),
+    ("What does Pellingham pay for a child arrangements order allowance?", "amount"),
+    ("What's the weekly fee Southfold pays skill level 3 foster carers per child?", "rate"),
+    ("What is Carrow City Council's special guardianship allowance rate?", "rate"),
+    ("how much a week do foster carers get", "rate"),
+    ("How long was the care leaver left without a personal adviser?", "duration"),
+    ("How many weeks did the council take?", "duration"),
+    ("By when did Hertfordshire have to send the apology?", "date"),
+    ("What was the name of the social worker?", "name"),
+    ("Which private company ran the children's home?", "name"),
+    ("how much contact must the council allow with my son in care?", None),
+    ("Why was the mum kept on the ward for over a week?", None),
+    ("Must a council involve a non-resident parent in a single assessment?", None),
+])
+def test_the_kind_of_fact_asked_for(question, kind):
+    assert fact_kind(question) == kind
+
+
+@pytest.mark.parametrize("kind, passage, states", [
+    ("amount", "The Council will pay Mrs X £300 for the distress caused.", True),
+    ("amount", "The Council will apologise to Mrs X.", False),
+    ("rate", "She receives a weekly fee of £208 per child.", True),
+    ("rate", "The Council agreed £10 an hour for the personal assistant.", True),
+    ("rate", "The Council paid her £1,200 in arrears.", False),
+    ("date", "The conference was held on 3 September 2020.", True),
+    ("date", "Within 20 working days of this decision the Council will apologise.", True),
+    ("date", "The Council will apologise.", False),
+    ("duration", "He was without a personal adviser for eight months.", True),
+    ("name", "The social worker, Ms Patel, wrote the report.", True),
+    ("name", "Mr X complained that the social worker, Ms Y, was rude.", False),  # anonymised letters
+])
+def test_whether_a_passage_states_a_fact_of_the_kind(kind, passage, states):
+    assert states_fact(kind, passage) is states
+
+
+def test_current_figures_and_predictions_are_recognised(catalog):
+    assert understand("What is Westbridge's current special guardianship allowance rate?", catalog).asks_current
+    assert understand("What does Northshire pay now for a child arrangements order allowance?", catalog).asks_current
+    assert not understand("What rate did Northshire pay in 2018?", catalog).asks_current
+    assert understand("If I take the council to the ombudsman, will I win?", catalog).asks_advice
+    assert understand("Should I sue the council? What are my chances?", catalog).asks_advice
+    assert not understand("Should I complain to the Ombudsman or the ICO first?", catalog).asks_advice
+
+
+def test_councils_and_references_named(catalog):
+    q = understand("What did Westbridge decide in 19 916 203 about staying put?", catalog)
+    assert q.refs == {"19 916 203"} and "19 916 203" not in q.embed
+    assert q.council_refs == {"22 918 455", "19 916 203"}
+    follow = understand("And what did they pay?", catalog, context="Did Southfold apologise to the carers?")
+    assert follow.council_refs == {"19 906 744"}
+    assert understand("Did Norfolk County Council pay compensation?", catalog).unknown_councils == (
+        "Norfolk County Council",)
