@@ -29,11 +29,13 @@ Faults are scripted per path: a status to return some number of times, or a malf
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import html
 import re
 import threading
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
@@ -259,6 +261,19 @@ def _looks_like_a_browser(headers: dict[str, str]) -> bool:
     """What the double asks of a client before it serves results (the real rule is unknown)."""
     return ("Mozilla/5.0" in headers.get("User-Agent", "") and "text/html" in headers.get("Accept", "")
             and bool(headers.get("Accept-Language")) and f"{SESSION_COOKIE}=" in headers.get("Cookie", ""))
+
+
+@contextlib.contextmanager
+def running(site: Site, port: int) -> Iterator[Site]:
+    """The site served on a free loopback port for the length of a `with` block (a fixture's
+    yield), its address in `site.base_url`; always stopped."""
+    server = serve(site, port)
+    site.base_url = f"http://127.0.0.1:{port}"
+    try:
+        yield site
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def serve(site: Site, port: int) -> ThreadingHTTPServer:

@@ -17,7 +17,7 @@ from rag.chunk import chunk_decision
 from rag.fetch import PoliteClient
 from rag.parse import parse_decision
 from tests.conftest import PROJECT, free_port
-from tests.lgo_site import Site, decision_page, serve, with_fields, with_ref
+from tests.lgo_site import Site, decision_page, running, with_fields, with_ref
 
 EXACT = ["18 009 360", "18 011 812", "19 012 512"]  # seeds whose text kept the official numbers
 SECRET = "/decisions/children-s-care-services/secret/23-999-001"
@@ -67,12 +67,8 @@ def site(seeds, seed_texts):
                                date="15 Jul 2024")
         site.add(text)
     site.add(with_ref(seed_texts["19 012 512"], "23 999 001"), subcategory_slug="secret")
-    port = free_port()
-    server = serve(site, port)
-    site.base_url = f"http://127.0.0.1:{port}"
-    yield site
-    server.shutdown()
-    server.server_close()
+    with running(site, free_port()):
+        yield site
 
 
 def _bot(settings, site, fake_embedder, sleeps: list | None = None, **kw) -> Bot:
@@ -185,20 +181,7 @@ def test_a_malformed_page_is_reported_and_kept_raw(settings, site, fake_embedder
 
 
 def _serve(site: Site):  # noqa: ANN202 - a context manager
-    import contextlib
-
-    @contextlib.contextmanager
-    def running():
-        port = free_port()
-        server = serve(site, port)
-        site.base_url = f"http://127.0.0.1:{port}"
-        try:
-            yield site
-        finally:
-            server.shutdown()
-            server.server_close()
-
-    return running()
+    return running(site, free_port())
 
 
 @pytest.mark.parametrize("count_shown", [True, False])

@@ -13,7 +13,7 @@ from rag import Bot, Settings
 from rag.archive import FetchPlan
 from rag.fetch import PoliteClient
 from tests.conftest import PROJECT, free_port
-from tests.lgo_site import Site, serve
+from tests.lgo_site import Site, running
 
 AUGUST_2019 = ["--since", "2019-01-01", "--until", "2019-08-31"]  # the probe reads the last month: 18 009 360's
 
@@ -23,12 +23,8 @@ def site(seed_texts):
     site = Site()
     for ref in ("18 009 360", "18 011 812", "19 012 512"):
         site.add(seed_texts[ref])
-    port = free_port()
-    server = serve(site, port)
-    site.base_url = f"http://127.0.0.1:{port}"
-    yield site
-    server.shutdown()
-    server.server_close()
+    with running(site, free_port()):
+        yield site
 
 
 def _probe(site: Site, tmp_path, *args: str) -> subprocess.CompletedProcess:
@@ -72,19 +68,14 @@ def test_probe_says_where_the_council_line_sat_and_what_robots_refuses(seed_text
     site = Site(robots="User-agent: lgo-rag\nDisallow: /decisions/children-s-care-services/other/\n")
     site.add(seed_texts["18 011 812"], header="before-article")  # 28 Mar 2019, category "Other"
     site.add(seed_texts["18 009 360"])
-    port = free_port()
-    server = serve(site, port)
-    try:
-        base = f"http://127.0.0.1:{port}"
+    with running(site, free_port()):
+        base = site.base_url
         bot = Bot(Settings(store_dir=tmp_path / "store", lgo_base_url=base),
                   lgo_client=PoliteClient(base, delay=0))
         march = bot.probe_lgo(FetchPlan(since=dt.date(2019, 3, 1), until=dt.date(2019, 3, 31)))
         site.robots = ""
         bot.lgo_client = PoliteClient(base, delay=0)
         allowed = bot.probe_lgo(FetchPlan(since=dt.date(2019, 3, 1), until=dt.date(2019, 3, 31)))
-    finally:
-        server.shutdown()
-        server.server_close()
     assert any("robots.txt disallows" in p and "18-011-812" in p for p in march.problems)
     assert allowed.problems == [] and allowed.decision["found"] == "before the article"
     assert allowed.decision["outcome"] == "Upheld" and allowed.decision["first"][0]["number"] == 1
