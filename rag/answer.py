@@ -116,6 +116,21 @@ def states_the_fact(q: Question, hits: list[Hit]) -> bool:
     return q.fact_kind is None or any(states_fact(q.fact_kind, h.text) for h in hits[:FACT_PASSAGES])
 
 
+def _not_upheld(hit: Hit) -> bool:
+    return (hit.metadata.get("outcome") or "").strip().lower() == "not upheld"
+
+
+def _no_payment(q: Question, hits: list[Hit]) -> Answer:
+    """'How much did they get?' about a decision that upheld nothing: the answer is that it records
+    no payment, in the words of that decision (its outcome passages first)."""
+    lead = [h for h in hits if h.ref == hits[0].ref]
+    lead.sort(key=lambda h: h.section_kind not in ("decision", "summary"))
+    text, citations = extractive_answer(q.search, lead)
+    intro = ("The closest decision records no payment: the Ombudsman did not uphold the complaint. "
+             "Its words are below; they may not be about the matter you mean.")
+    return Answer(question=q.asked, answer=intro + "\n" + text, citations=citations, retrieved=[h.id for h in hits])
+
+
 def answer_from(q: Question, retrieval: Retrieval, catalog: Catalog) -> Answer:
     """The extractive answer, or an abstention, for one retrieval."""
     question = q.asked
@@ -135,6 +150,8 @@ def answer_from(q: Question, retrieval: Retrieval, catalog: Catalog) -> Answer:
     if not supported(q, retrieval, catalog):
         return abstain(question, hits)
     if not states_the_fact(q, hits):
+        if q.fact_kind == "amount" and _not_upheld(hits[0]):
+            return _no_payment(q, hits)
         return abstain(question, hits, f"The closest passages do not state the {FACT_WORDS[q.fact_kind]} asked "
                        "for, so I cannot answer this from the Ombudsman's words.")
     text, citations = extractive_answer(q.search, hits)

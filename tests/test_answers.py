@@ -272,3 +272,48 @@ def test_a_set_answer_cites_each_decisions_summary(seeded_bot):
     refs = {c.ref for c in answer.citations}
     assert refs == {"18 011 812", "18 009 360", "19 018 981"}
     assert {c.ref for c in answer.citations if c.paragraph is None} == refs  # each one's summary
+
+
+@pytest.fixture(scope="module")
+def northshire_bot(tmp_path_factory, minilm):
+    """Two synthetic Northshire decisions: an upheld allowance case and a not-upheld conference."""
+    from rag import Bot, Settings
+    from tests.conftest import PROJECT
+
+    bot = Bot(Settings(store_dir=tmp_path_factory.mktemp("northshire") / "store"), embedder=minilm)
+    files = sorted((PROJECT / "data" / "synthetic").glob("syn-0[12]-*.txt"))
+    assert bot.ingest(files).failed == 0
+    return bot
+
+
+def test_how_much_about_a_complaint_not_upheld_says_it_records_no_payment(northshire_bot):
+    """Asked what was paid after a complaint the Ombudsman did not uphold, the answer is that the
+    decision records no payment, in its own words; before, another decision's payment was quoted."""
+    answer = northshire_bot.ask("How much compensation did the dad get after the Northshire child "
+                                "protection conference went ahead without him?")
+    assert not answer.abstained and answer.answer.startswith("The closest decision records no payment")
+    assert answer.citations and {c.ref for c in answer.citations if c.verified} == {"20 912 540"}
+    assert "£" not in answer.answer
+
+
+def test_the_method_section_yields_to_findings():
+    """'How I considered this complaint' is damped unless asked for (x0.9, like allegations)."""
+    from rag.retrieve import _reweigh
+    from rag.understand import Question
+
+    class Dense:
+        kinds = {"a:p001:0": "method", "a:p002:0": "findings"}
+
+        def kind(self, chunk_id):
+            return self.kinds[chunk_id]
+
+        def is_reported(self, chunk_id):
+            return False
+
+    class Catalog:
+        dense = Dense()
+
+    fused = {"a:p001:0": 1.0, "a:p002:0": 0.95}
+    order = _reweigh(Question(asked="q", search="q", embed="q", about_allegations=True),
+                     ["a:p001:0", "a:p002:0"], fused, Catalog())
+    assert order == ["a:p002:0", "a:p001:0"]
