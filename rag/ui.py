@@ -146,7 +146,8 @@ class ChatApp:
             return [], esc(str(exc))
         metas = [m for m in self.bot.catalog.decisions.values() if not filters.active or filters.matches(m)]
         metas.sort(key=lambda m: m.get("decision_date") or "", reverse=True)
-        rows = [[m["ref"], m["council"], m.get("decision_date", ""), m.get("outcome", ""), m.get("category", ""),
+        rows = [[m["ref"], m["council"] + (" [synthetic: not a real decision]" if m.get("synthetic") else ""),
+                 m.get("decision_date", ""), m.get("outcome", ""), m.get("category", ""),
                  m.get("subcategory", ""), m.get("paragraphs", 0),
                  f"£{m['financial_remedy']:,.0f}" if m.get("has_financial_remedy") else ""] for m in metas]
         return rows, outcome_counts(metas)

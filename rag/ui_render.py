@@ -73,8 +73,11 @@ def synthetic_badge(synthetic: bool) -> str:
 
 
 def safe_link(url: str | None, text: str) -> str:
-    """A link only to the LGO's own https pages; anything else is shown as plain text."""
-    if not url or not url.startswith("https://"):
+    """A link only to the LGO's own https pages; anything else is shown as plain text, and nothing
+    at all where there is no address (a synthetic decision, or a page whose category is unknown)."""
+    if not url:
+        return ""
+    if not url.startswith("https://"):
         return esc(text)
     return f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer">{esc(text)}</a>'
 
