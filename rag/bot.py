@@ -89,6 +89,10 @@ class Bot:
     @property
     def store(self) -> Store:
         if self._store is None:
+            from rag.migrate import reembed, retired_build
+
+            if retired_build(self.client, self.settings.collection, self.embedder_name):
+                reembed(self.client, self.settings.collection, self.embedder_name, lambda: self.embedder)
             self._store = Store(self.client, self.settings.collection, self.embedder_name,
                                 store_location(self.settings))
         return self._store
