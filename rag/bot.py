@@ -20,7 +20,7 @@ from rag.catalog import Catalog
 from rag.chat import Chat
 from rag.embed import embedder_name, make_embedder
 from rag.filters import Filters
-from rag.indexes import chunks_of_items, remove_old_indexes
+from rag.indexes import remove_old_indexes
 from rag.ingest import Progress, ingest
 from rag.llm import make_chat_model
 from rag.models import Answer, IngestReport
@@ -131,14 +131,13 @@ class Bot:
         rebuild_indexes: bool = False,
     ) -> IngestReport:
         """Ingest files and folders (default: the bundled decisions) and report what changed; the
-        derived indexes take the written rows as they are written (or are rebuilt whole after
-        the ingest with `rebuild_indexes`)."""
+        derived indexes are updated by the decisions written (or rebuilt whole with
+        `rebuild_indexes`)."""
         targets = [Path(p) for p in paths] if paths else [self.settings.data_dir]
-        catalog = self.catalog
-        written = None if rebuild_indexes else (lambda items, metas: catalog.written(chunks_of_items(items, metas)))
-        report = ingest(targets, self.store, lambda: self.embedder, self.settings, prune=prune, progress=progress,
-                        on_write=written)
-        catalog.refresh(force=True, rebuild=rebuild_indexes)  # the indexes in step with what was written
+        report = ingest(targets, self.store, lambda: self.embedder, self.settings, prune=prune, progress=progress)
+        # the indexes in step with what was written: its rows are read back (Chroma normalises
+        # vectors as it stores them, and the index must hold what a rebuild would read)
+        self.catalog.refresh(force=True, rebuild=rebuild_indexes)
         return report
 
     def rebuild_indexes(self) -> None:

@@ -53,7 +53,6 @@ class Catalog:
         self.updater = Updater(store, folder, snapshot)
         self.recheck_seconds = recheck_seconds
         self._state: State | None = None
-        self._handed: dict[str, tuple[str, list[dict]]] = {}
         self._lock = threading.Lock()  # one update at a time; questions never take it
         self._poller: threading.Thread | None = None
         self._watching = threading.Event()
@@ -89,25 +88,18 @@ class Catalog:
     def _refresh(self, rebuild: bool) -> None:
         stamp = self.store.change_stamp()  # before the registry: a change between them is seen next time
         state = self._state
-        if state is not None and not rebuild and stamp is not None and stamp == state.stamp and not self._handed:
+        if state is not None and not rebuild and stamp is not None and stamp == state.stamp:
             self._checked = time.monotonic()
             return
         registry = self.store.registry()
-        if state is not None and not rebuild and registry == state.decisions and not self._handed:
+        if state is not None and not rebuild and registry == state.decisions:
             self._state = State(state.decisions, state.indexes, stamp)  # keep the object: caches key on it
             self._checked = time.monotonic()
             return
-        handed, self._handed = self._handed, {}
         fp = fingerprint(registry, self.store.embedder)
-        indexes = self.updater.update(registry, state.indexes if state else None, fp, handed, rebuild)
+        indexes = self.updater.update(registry, state.indexes if state else None, fp, rebuild)
         self._state = State(registry, indexes, stamp)
         self._checked = time.monotonic()
-
-    def written(self, handed: dict[str, tuple[str, list[dict]]]) -> None:
-        """What an ingest in this process just wrote (ref -> (registry version, chunks)): the next
-        refresh takes these rows instead of reading them back from the store."""
-        with self._lock:
-            self._handed.update(handed)
 
     def _check_in_background(self) -> None:
         self._checked = time.monotonic()  # one check per interval, however many questions ask

@@ -1,8 +1,8 @@
 """Keeping the derived indexes in step with the store, by the rows that changed.
 
 The manifest records, for every decision, the registry version its rows reflect.  An update
-compares that with the store's registry: decisions that are new or changed are read (only they,
-or handed over by the ingest that just wrote them) and written as a new segment; the rows of
+compares that with the store's registry: decisions that are new or changed are read (only they)
+and written as a new segment; the rows of
 changed and removed decisions are marked deleted; small segments are merged and segments with
 many deleted rows compacted.  The same comparison, on open, repairs an index saved before a
 crash.  A full rebuild, a page of chunks at a time, happens only when the index is missing or
@@ -17,7 +17,7 @@ import json
 import shutil
 import tempfile
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -111,37 +111,32 @@ class Updater:
                 return None
         return None
 
-    def update(self, registry: dict[str, dict] | None, current: Indexes | None, fp: str,
-               handed: dict[str, tuple[str, list[dict]]] | None = None, rebuild: bool = False) -> Indexes:
-        """The index made to reflect `registry` (None: only the `handed` decisions, as ingest wrote
-        them: ref -> (registry version, chunks))."""
+    def update(self, registry: dict[str, dict], current: Indexes | None, fp: str, rebuild: bool = False) -> Indexes:
+        """The index made to reflect `registry` (the one open now, `current`, lends its segments)."""
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             with locked(self.folder):
-                return self._update(registry, current, fp, handed or {}, rebuild)
+                return self._update(registry, current, fp, rebuild)
         except OSError:
             if self.folder.name.startswith("rag-index-"):
                 raise
             # a store folder this process cannot write still answers: the index lives in a temp folder
             self.folder = Path(tempfile.mkdtemp(prefix="rag-index-"))
             with locked(self.folder):
-                return self._update(registry, None, fp, handed or {}, rebuild)
+                return self._update(registry, None, fp, rebuild)
 
-    def _update(self, registry: dict[str, dict] | None, current: Indexes | None, fp: str,
-                handed: dict[str, tuple[str, list[dict]]], rebuild: bool) -> Indexes:
+    def _update(self, registry: dict[str, dict], current: Indexes | None, fp: str, rebuild: bool) -> Indexes:
         manifest = None if rebuild else self._usable()
         if manifest is None and not rebuild and self.snapshot is not None:
             if copy_index(self.snapshot, self.folder) is not None:
                 manifest = self._usable()
         reuse = dict(current.segments) if current is not None else {}
-        if manifest is None and not rebuild:  # nothing saved: start empty, read what is not handed over
+        if manifest is None and not rebuild:  # nothing saved: start empty
             manifest = Manifest(basis=self.basis)
-        if manifest is not None and registry is None and not manifest.segments:
-            registry = self.store.registry()  # a partial update needs a base: the whole registry
-        if manifest is None or (registry is not None and self._too_many(manifest, registry, handed)):
-            manifest = self._rebuild(registry if registry is not None else self.store.registry())
+        if manifest is None or self._too_many(manifest, registry):
+            manifest = self._rebuild(registry)
         else:
-            manifest = self._apply(manifest, registry, handed, reuse)
+            manifest = self._apply(manifest, registry, reuse)
         collect_garbage(self.folder, manifest)
         indexes = open_indexes(self.folder, manifest, fp, reuse)
         if self.snapshot is not None:
@@ -149,11 +144,10 @@ class Updater:
         return indexes
 
     @staticmethod
-    def _too_many(manifest: Manifest, registry: dict[str, dict], handed: dict) -> bool:
-        """Whether so many decisions would be read one request per hundred that reading every
-        chunk page by page is cheaper."""
-        to_read = sum(manifest.versions.get(ref) != version_of(meta) and
-                      (ref not in handed or handed[ref][0] != version_of(meta)) for ref, meta in registry.items())
+    def _too_many(manifest: Manifest, registry: dict[str, dict]) -> bool:
+        """Whether so many decisions would be read, a hundred per request, that reading every chunk
+        page by page is cheaper."""
+        to_read = sum(manifest.versions.get(ref) != version_of(meta) for ref, meta in registry.items())
         return len(registry) > 20 and to_read > REBUILD_SHARE * len(registry)
 
     def _publish(self, manifest: Manifest) -> None:
@@ -164,41 +158,28 @@ class Updater:
             except OSError:
                 pass  # a read-only snapshot is one this process only reads
 
-    def _fetch(self, refs: list[str], registry: dict[str, dict], handed: dict) -> Iterator[tuple[str, str, list[dict]]]:
-        """(ref, version, chunks) of each decision to (re)load: handed over, else read from the store."""
-        missing = []  # read from the store in batches, after the handed ones
-        for ref in refs:
-            version = version_of(registry[ref]) if registry is not None else handed[ref][0]
-            if ref in handed and handed[ref][0] == version:
-                yield ref, version, handed[ref][1]
-            else:
-                missing.append((ref, version))
-        for i in range(0, len(missing), FETCH_REFS):
-            batch = missing[i:i + FETCH_REFS]
+    def _fetch(self, refs: list[str]) -> Iterator[tuple[str, list[dict]]]:
+        """(ref, chunks) of each decision to (re)load, read from the store a hundred at a time."""
+        for i in range(0, len(refs), FETCH_REFS):
+            batch = refs[i:i + FETCH_REFS]
             self.reads += len(batch)
             got = defaultdict(list)
-            for chunk in self.store.chunks_of([r for r, _ in batch], vectors=True):
+            for chunk in self.store.chunks_of(batch, vectors=True):
                 got[chunk["metadata"]["ref"]].append(chunk)
-            for ref, version in batch:
-                yield ref, version, got.get(ref, [])
+            for ref in batch:
+                yield ref, got.get(ref, [])
 
-    def _apply(self, manifest: Manifest, registry: dict[str, dict] | None, handed: dict,
-               reuse: dict[str, Segment]) -> Manifest:
-        # rows go in the order they were written (handed over), then in the registry's order
-        order = list(handed) + [ref for ref in (registry or {}) if ref not in handed]
-        if registry is None:
-            load = [ref for ref in order if manifest.versions.get(ref) != handed[ref][0]]
-            gone: set[str] = set()
-        else:
-            load = [ref for ref in order if ref in registry and manifest.versions.get(ref) != version_of(registry[ref])]
-            gone = set(manifest.versions) - set(registry)
+    def _apply(self, manifest: Manifest, registry: dict[str, dict], reuse: dict[str, Segment]) -> Manifest:
+        # in the registry's order, which is the order decisions were first written
+        load = [ref for ref, meta in registry.items() if manifest.versions.get(ref) != version_of(meta)]
+        gone = set(manifest.versions) - set(registry)
         if not load and not gone:
             return manifest
         versions = {ref: v for ref, v in manifest.versions.items() if ref not in gone}
         chunks: list[dict] = []
-        for ref, version, rows in self._fetch(load, registry, handed):
-            expected = (registry or {}).get(ref, {}).get("chunks", len(rows)) if registry is not None else len(rows)
-            versions[ref] = version if len(rows) == expected else "?"  # mid-write: read again next time
+        for ref, rows in self._fetch(load):
+            good = len(rows) == registry[ref].get("chunks")
+            versions[ref] = version_of(registry[ref]) if good else "?"  # mid-write: read again next time
             chunks.extend(rows)
         segments = [dict(s, deleted=list(s["deleted"])) for s in manifest.segments]
         replaced = gone | set(load)
@@ -285,13 +266,3 @@ def remove_old_indexes(store_dir: Path, collection: str) -> None:
     """The whole-file indexes of earlier versions (`<store>/lexical/`, `<store>/dense/`)."""
     for kind in ("lexical", "dense"):
         shutil.rmtree(store_dir / kind / collection, ignore_errors=True)
-
-
-def chunks_of_items(items: Iterable[Any], metas: list[dict]) -> dict[str, tuple[str, list[dict]]]:
-    """What an ingest just wrote (rag.store.WriteItem and the registry records), as update input."""
-    out = {}
-    for item, meta in zip(items, metas):
-        vectors = np.asarray(item.vectors, dtype=np.float32)
-        out[item.decision.ref] = (version_of(meta), [
-            {"id": c.id, "text": c.text, "metadata": c.metadata, "vector": v} for c, v in zip(item.chunks, vectors)])
-    return out

@@ -29,7 +29,6 @@ from rag.store import Store, WriteItem
 EMBED_BATCH_CHUNKS = 512  # chunks gathered across decisions before one embedding call
 
 Progress = Callable[[int], None]
-Written = Callable[[Sequence[WriteItem], list[dict]], None]  # the items and their registry records
 
 
 @dataclass
@@ -140,7 +139,7 @@ class _VectorCache:
 
 
 def _write(plan: _Plan, store: Store, embedder: Embeddings, settings: Settings,
-           report: IngestReport, progress: Progress | None, on_write: Written | None = None) -> None:
+           report: IngestReport, progress: Progress | None) -> None:
     cache = _VectorCache(embedder)
     for batch in _batches(plan.pending, settings, store.embedder):
         for decision, status, _ in batch:
@@ -154,9 +153,7 @@ def _write(plan: _Plan, store: Store, embedder: Embeddings, settings: Settings,
             own = vectors[offset : offset + len(chunks)]
             items.append(WriteItem(decision, chunks, own, _centroid(own)))
             offset += len(chunks)
-        metas = store.write_decisions(items)
-        if on_write is not None:  # the derived indexes take these rows without reading them back
-            on_write(items, metas)
+        store.write_decisions(items)
         for _, status, chunks in batch:
             report.chunks_written += len(chunks)
             setattr(report, status, getattr(report, status) + 1)
@@ -185,18 +182,16 @@ def ingest(
     settings: Settings,
     prune: bool = False,
     progress: Callable[[int], Progress] | None = None,
-    on_write: Written | None = None,
 ) -> IngestReport:
     """Ingest files and folders.  `embedder` may be a factory, called only if something changed;
-    `progress(total)` may return a callback advanced once per decision written; `on_write` is
-    told of every batch written (the index-update hook)."""
+    `progress(total)` may return a callback advanced once per decision written."""
     started = time.perf_counter()
     report = IngestReport()
     plan = _plan(paths, store, settings, report)
     if plan.pending:
         model = embedder() if callable(embedder) and not isinstance(embedder, Embeddings) else embedder
         tick = progress(len(plan.pending)) if progress else None
-        _write(plan, store, model, settings, report, tick, on_write)
+        _write(plan, store, model, settings, report, tick)
     if prune:
         _prune(plan, store, report)
     report.decisions = store.count_decisions()
