@@ -114,9 +114,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a small run, under two minutes")
     parser.add_argument("--json", action="store_true", help="print the results as one JSON object")
     parser.add_argument("--no-report", action="store_true", help="do not rewrite docs/benchmarks.md")
+    parser.add_argument("--million", type=int, metavar="CHUNKS",
+                        help="size of the archive tier (default: 1,000,000 in the full run, none with --quick)")
     args = parser.parse_args(argv)
-    plan = QUICK if args.quick else FULL
-    command = "python benchmarks/run.py" + (" --quick" if args.quick else "")
+    plan = dict(QUICK if args.quick else FULL)
+    if args.million is not None:
+        plan["million"] = args.million
+    command = "python benchmarks/run.py" + (" --quick" if args.quick else "") + \
+        (f" --million {args.million}" if args.million is not None else "")
     results: dict[str, Any] = {"command": command, "plan": plan}
     with tempfile.TemporaryDirectory(prefix="rag-bench-") as tmp:
         work = Path(tmp)
