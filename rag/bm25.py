@@ -79,9 +79,9 @@ class LexicalIndex:
             self._df[key] = count
         return self._df[key]
 
-    def _value(self, key: int, n: int, slot: int) -> np.ndarray:
-        """One token's BM25 contribution to each row of one segment's postings, as bm25s computes
-        it (float64 arithmetic, rounded to float32)."""
+    def _value(self, key: int, n: int, slot: int) -> tuple[np.ndarray, np.ndarray]:
+        """One token's rows in one segment (global numbers) and its BM25 contribution to each, as
+        bm25s computes it (float64 arithmetic, rounded to float32)."""
         cached = self._values.get((key, n))
         if cached is not None:
             self._values.move_to_end((key, n))
@@ -94,12 +94,13 @@ class LexicalIndex:
         lengths = np.asarray(seg.doclen)[np.asarray(rows)].astype(np.float64)
         tfc = tf / (K1 * ((1 - B) + B * lengths / self._avg) + tf)
         values = (idf * tfc).astype(np.float32)
-        self._values[(key, n)] = values
-        self._cached += values.nbytes
+        found = (self.table.offsets[n] + np.asarray(rows, dtype=np.int64), values)
+        self._values[(key, n)] = found
+        self._cached += found[0].nbytes + values.nbytes
         while self._cached > CACHE_BYTES and len(self._values) > 1:
-            _, old = self._values.popitem(last=False)
-            self._cached -= old.nbytes
-        return values
+            _, (old_rows, old_values) = self._values.popitem(last=False)
+            self._cached -= old_rows.nbytes + old_values.nbytes
+        return found
 
     def search(self, query: str, k: int = 30, allowed: Iterable[str] | None = None) -> list[tuple[str, float]]:
         """(chunk id, score) best first; only chunks of `allowed` decisions when it is given."""
@@ -112,8 +113,8 @@ class LexicalIndex:
         scores = np.zeros(t.total, dtype=np.float32)
         for key in keys:  # in the question's order, repeats included, as bm25s adds them
             for n, slot in self._slots(key):
-                rows, _ = t.segments[n].postings(slot)
-                scores[t.offsets[n] + np.asarray(rows, dtype=np.int64)] += self._value(key, n, slot)
+                rows, values = self._value(key, n, slot)
+                scores[rows] += values
         keep = t.live if allowed is None else self.by_ref_mask(allowed)
         scores = np.where(keep, scores, np.float32(0.0))
         k = min(k, len(scores))

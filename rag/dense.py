@@ -26,7 +26,8 @@ FLOAT_ROWS = 20_000  # up to this many rows the float matrix is held and scanned
 # a few MB, a scan of a millisecond or two, and the very ranking (ties included) of the old index
 SHORTLIST = 2  # rows rescored per row asked for, before the bound decides whether more are needed
 MIN_SHORTLIST = 64
-MARGIN = 1e-6  # float rounding of the bound's own arithmetic
+MARGIN = 1e-6  # float rounding of the bound's own arithmetic and of the float32 scanned scores
+SAMPLE_STRIDE = 64
 
 
 class DenseIndex:
@@ -38,6 +39,7 @@ class DenseIndex:
         self.by_ref = table.by_ref
         self.float_rows = FLOAT_ROWS
         self._matrix: np.ndarray | None = None
+        self._max_error = max((float(np.max(s.error)) for s in table.segments if s.rows), default=0.0)
 
     def __len__(self) -> int:
         return self.table.count
@@ -46,27 +48,30 @@ class DenseIndex:
     def ids(self) -> list[str]:
         return self.table.ids
 
-    def _approx(self, query: np.ndarray, rows: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-        """Scanned scores and their error bounds, for all rows or for `rows` (ascending)."""
-        codes, q_scale, q_error = quantize_query(query)
+    def _approx(self, codes: np.ndarray, factor: float, rows: np.ndarray | None) -> np.ndarray:
+        """Scanned scores, for all rows or for `rows`."""
         t = self.table
-        scores = np.empty(t.total if rows is None else len(rows), dtype=np.float64)
-        bounds = np.empty_like(scores)
+        scores = np.empty(t.total if rows is None else len(rows), dtype=np.float32)
         which = None if rows is None else t.segment_of(rows)
         for n, seg in enumerate(t.segments):
             if rows is None:
-                part, local = slice(int(t.offsets[n]), int(t.offsets[n + 1])), None
+                scores[int(t.offsets[n]):int(t.offsets[n + 1])] = scan(seg.codes, seg.scale, codes, factor)
             else:
                 at = np.flatnonzero(which == n)
-                if not len(at):
-                    continue
-                part, local = at, rows[at] - t.offsets[n]
-            dots = scan(seg.codes, codes, local)
-            scale = np.asarray(seg.scale if local is None else seg.scale[local], dtype=np.float64)
-            error = np.asarray(seg.error if local is None else seg.error[local], dtype=np.float64)
-            scores[part] = dots * scale * q_scale
-            bounds[part] = error + (1.0 + error) * q_error + MARGIN
-        return scores, bounds
+                if len(at):
+                    scores[at] = scan(seg.codes, seg.scale, codes, factor, rows[at] - t.offsets[n])
+        return scores
+
+    def _bounds(self, rows: np.ndarray, q_error: float) -> np.ndarray:
+        """How far each row's scanned score may be from its exact one: the row's quantization error
+        (the question has norm 1) plus the question's times the codes' norm (at most 1 + error)."""
+        t = self.table
+        error = np.empty(len(rows), dtype=np.float64)
+        which = t.segment_of(rows)
+        for n in np.unique(which):
+            at = np.flatnonzero(which == n)
+            error[at] = t.segments[n].error[rows[at] - t.offsets[n]]
+        return error + (1.0 + error) * q_error + MARGIN
 
     def search(self, vector: Sequence[float], k: int = 40, allowed: Iterable[str] | None = None
                ) -> list[tuple[str, float]]:
@@ -78,26 +83,30 @@ class DenseIndex:
         query = query / (float(np.linalg.norm(query)) or 1.0)
         if t.count <= self.float_rows:
             return self._float_search(query, k, allowed)
+        codes, q_scale, q_error = quantize_query(query)
         if allowed is not None and self.by_ref.count(allowed) < NARROW_SHARE * t.count:
             rows = self.by_ref.rows(allowed)
-            approx, bounds = self._approx(query, rows)
+            approx = self._approx(codes, q_scale, rows)
         else:
             rows = None
-            approx, bounds = self._approx(query, None)
+            approx = self._approx(codes, q_scale, None)
             approx[~(t.live if allowed is None else self.by_ref.mask(allowed))] = -np.inf
-        candidates = np.flatnonzero(np.isfinite(approx))
-        if not len(candidates):
+        count = t.count if rows is None and allowed is None else (len(rows) if rows is not None else
+                                                                  self.by_ref.count(allowed))
+        if not count:
             return []
-        short = min(len(candidates), max(SHORTLIST * k, k + MIN_SHORTLIST))
-        top = candidates[np.argpartition(-approx[candidates], short - 1)[:short]] if short < len(candidates) \
-            else candidates
+        short = min(count, max(SHORTLIST * k, k + MIN_SHORTLIST))
+        top = _top(approx, short)
+        top = top[np.isfinite(approx[top])]
         row_of = (lambda i: i) if rows is None else (lambda i: rows[i])  # noqa: E731
         exact = dict(zip(top.tolist(), exact_scores(t.vectors(row_of(top)), query).tolist()))
         if len(exact) >= k:
             kth = sorted(exact.values(), reverse=True)[k - 1]
             # every row whose scanned score is within its bound of the k-th exact score may beat it
-            maybe = candidates[approx[candidates] + bounds[candidates] >= kth]
-            more = np.setdiff1d(maybe, top, assume_unique=True)
+            widest = self._max_error * (1.0 + q_error) + q_error + MARGIN
+            near = np.flatnonzero(approx >= kth - widest)
+            near = near[approx[near] + self._bounds(row_of(near), q_error) >= kth]
+            more = np.setdiff1d(near, top)
             if len(more):
                 exact.update(zip(more.tolist(), exact_scores(t.vectors(row_of(more)), query).tolist()))
         return self._best(exact, k, row_of)
@@ -155,3 +164,18 @@ class DenseIndex:
     def vector(self, chunk_id: str) -> np.ndarray | None:
         row = self.table.find(chunk_id)
         return None if row < 0 else self.table.vectors(np.asarray([row]))[0]
+
+
+def _top(scores: np.ndarray, count: int) -> np.ndarray:
+    """Positions of the `count` highest scores, unordered.  A strided sample gives a threshold
+    that keeps a few times `count` rows, so the partial sort runs over those, not over a million."""
+    if count >= len(scores):
+        return np.arange(len(scores))
+    sample = scores[::SAMPLE_STRIDE]
+    keep = 4 * count // SAMPLE_STRIDE + 1
+    if len(scores) >= 64 * count and keep < len(sample):
+        threshold = np.partition(sample, len(sample) - keep)[len(sample) - keep]
+        near = np.flatnonzero(scores >= threshold)
+        if len(near) >= count:
+            return near[np.argpartition(-scores[near], count - 1)[:count]]
+    return np.argpartition(-scores, count - 1)[:count]

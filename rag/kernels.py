@@ -27,24 +27,24 @@ def query_levels(dim: int) -> int:
 
 
 @njit(parallel=True, cache=True)
-def _dot_all(codes, query, out):  # noqa: ANN001, ANN202
+def _dot_all(codes, scale, query, factor, out):  # noqa: ANN001, ANN202
     n, d = codes.shape
     for i in prange(n):
         acc = np.int32(0)
         for j in range(d):
             acc += np.int32(codes[i, j]) * np.int32(query[j])
-        out[i] = acc
+        out[i] = np.float32(acc) * scale[i] * factor
 
 
 @njit(parallel=True, cache=True)
-def _dot_rows(codes, rows, query, out):  # noqa: ANN001, ANN202
+def _dot_rows(codes, scale, rows, query, factor, out):  # noqa: ANN001, ANN202
     d = codes.shape[1]
     for n in prange(rows.shape[0]):
         i = rows[n]
         acc = np.int32(0)
         for j in range(d):
             acc += np.int32(codes[i, j]) * np.int32(query[j])
-        out[n] = acc
+        out[n] = np.float32(acc) * scale[i] * factor
 
 
 @njit(cache=True)
@@ -79,16 +79,16 @@ def quantize_rows(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarr
     return codes, scale, error
 
 
-def scan(codes: np.ndarray, query: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
-    """Integer dot products of int8 rows (all, or `rows`) with an int16 question."""
-    if rows is None:
-        out = np.empty(codes.shape[0], dtype=np.int32)
-        if len(out):
-            _dot_all(codes, query, out)
-        return out
-    out = np.empty(len(rows), dtype=np.int32)
+def scan(codes: np.ndarray, scale: np.ndarray, query: np.ndarray, factor: float,
+         rows: np.ndarray | None = None) -> np.ndarray:
+    """Scanned scores of int8 rows (all, or `rows`) with an int16 question: the exact integer dot
+    product times the row's and the question's scales (float32: a relative error of 1e-7)."""
+    out = np.empty(codes.shape[0] if rows is None else len(rows), dtype=np.float32)
     if len(out):
-        _dot_rows(codes, np.ascontiguousarray(rows, dtype=np.int64), query, out)
+        if rows is None:
+            _dot_all(codes, scale, query, np.float32(factor), out)
+        else:
+            _dot_rows(codes, scale, np.ascontiguousarray(rows, dtype=np.int64), query, np.float32(factor), out)
     return out
 
 

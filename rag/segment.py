@@ -178,6 +178,7 @@ class Segment:
         self._fd = os.open(folder / "vectors.f32", os.O_RDONLY)
         weakref.finalize(self, os.close, self._fd)
         self._vocab: list[str] | None = None
+        self._sorted_ids: np.ndarray | None = None
 
     def vectors(self, local_rows: Sequence[int] | np.ndarray) -> np.ndarray:
         """Float rows read from disk (pread: the page cache holds them, not this process)."""
@@ -189,16 +190,13 @@ class Segment:
         return np.fromfile(self.folder / "vectors.f32", dtype=np.float32).reshape(-1, self.dim)
 
     def find(self, chunk_id: bytes) -> int:
-        """The local row of a chunk id, or -1."""
-        lo, hi = 0, self.rows
-        while lo < hi:  # binary search over the sorted order (a few dozen lookups per question)
-            mid = (lo + hi) // 2
-            if self.ids[self.id_order[mid]] < chunk_id:
-                lo = mid + 1
-            else:
-                hi = mid
-        if lo < self.rows and self.ids[self.id_order[lo]] == chunk_id:
-            return int(self.id_order[lo])
+        """The local row of a chunk id, or -1 (a binary search over the ids in sorted order, which
+        are gathered on first use: a few bytes a row)."""
+        if self._sorted_ids is None:
+            self._sorted_ids = np.asarray(self.ids)[np.asarray(self.id_order)]
+        i = int(np.searchsorted(self._sorted_ids, chunk_id))
+        if i < self.rows and self._sorted_ids[i] == chunk_id:
+            return int(self.id_order[i])
         return -1
 
     def token_slot(self, key: np.uint64) -> int:
