@@ -128,7 +128,7 @@ class Updater:
     def _update(self, registry: dict[str, dict], current: Indexes | None, fp: str, rebuild: bool) -> Indexes:
         manifest = None if rebuild else self._usable()
         if manifest is None and not rebuild and self.snapshot is not None:
-            if copy_index(self.snapshot, self.folder) is not None:
+            if copy_index(self.snapshot, self.folder, held=self.folder) is not None:
                 manifest = self._usable()
         reuse = dict(current.segments) if current is not None else {}
         if manifest is None and not rebuild:  # nothing saved: start empty
@@ -154,7 +154,7 @@ class Updater:
         shared = read_manifest(self.snapshot)
         if shared is None or shared.basis != manifest.basis or shared.versions != manifest.versions:
             try:
-                copy_index(self.folder, self.snapshot)
+                copy_index(self.folder, self.snapshot, held=self.folder)
             except OSError:
                 pass  # a read-only snapshot is one this process only reads
 

@@ -109,17 +109,20 @@ def _link_or_copy(source: Path, target: Path) -> None:
     tmp.rename(target)
 
 
-def copy_index(source: Path, target: Path) -> Manifest | None:
+def copy_index(source: Path, target: Path, held: Path) -> Manifest | None:
     """Make `target` hold `source`'s index (only the segments it lacks are copied); the manifest
-    written, or None when `source` has none.  Takes both locks."""
-    with locked(source):
+    written, or None when `source` has none.  The caller holds the lock of `held` (one of the
+    two: a second flock of the same file from this process would wait for itself); this takes
+    the other's."""
+    other = target if held == source else source
+    with locked(other):
         manifest = read_manifest(source)
         if manifest is None:
             return None
-        with locked(target):
-            for name in manifest.names():
-                if not (target / name).is_dir():
-                    _link_or_copy(source / name, target / name)
-            write_manifest(target, manifest)
-            collect_garbage(target, manifest)
+        target.mkdir(parents=True, exist_ok=True)
+        for name in manifest.names():
+            if not (target / name).is_dir():
+                _link_or_copy(source / name, target / name)
+        write_manifest(target, manifest)
+        collect_garbage(target, manifest)
     return manifest
