@@ -91,13 +91,17 @@ class Catalog:
         if state is not None and not rebuild and stamp is not None and stamp == state.stamp:
             self._checked = time.monotonic()
             return
-        registry = self.store.registry()
+        registry = None if state is not None or rebuild else self.updater.saved_registry(stamp)
+        if registry is None:
+            registry = self.store.registry()
         if state is not None and not rebuild and registry == state.decisions:
             self._state = State(state.decisions, state.indexes, stamp)  # keep the object: caches key on it
+            self.updater.remember_registry(stamp, state.decisions)
             self._checked = time.monotonic()
             return
         fp = fingerprint(registry, self.store.embedder)
         indexes = self.updater.update(registry, state.indexes if state else None, fp, rebuild)
+        self.updater.remember_registry(stamp, registry)
         self._state = State(registry, indexes, stamp)
         self._checked = time.monotonic()
 

@@ -27,7 +27,17 @@ import numpy as np
 from rag.bm25 import LexicalIndex, row_tokens
 from rag.dense import DenseIndex
 from rag.lexical import TOKENIZER_VERSION
-from rag.manifest import FORMAT, Manifest, collect_garbage, copy_index, locked, read_manifest, write_manifest
+from rag.manifest import (
+    FORMAT,
+    Manifest,
+    collect_garbage,
+    copy_index,
+    locked,
+    read_manifest,
+    save_registry,
+    saved_registry,
+    write_manifest,
+)
 from rag.rows import Table
 from rag.segment import Rows, Segment, merge_segments, write_segment
 from rag.store import Store
@@ -99,6 +109,29 @@ class Updater:
         self.basis = basis(store.embedder)
         self.reads = 0  # decisions read back from the store (for tests and benchmarks)
         self.rebuilds = 0
+
+    def saved_registry(self, stamp: str | None) -> dict[str, dict] | None:
+        """The registry saved beside the index (or the snapshot) at this very change stamp."""
+        for folder in (self.folder, self.snapshot):
+            if folder is not None:
+                registry = saved_registry(folder, stamp)
+                if registry is not None:
+                    return registry
+        return None
+
+    def remember_registry(self, stamp: str | None, registry: dict[str, dict]) -> None:
+        """Save the registry beside the index, and beside the snapshot when that holds the same."""
+        mine = read_manifest(self.folder)
+        targets = [self.folder]
+        if self.snapshot is not None and mine is not None:
+            shared = read_manifest(self.snapshot)
+            if shared is not None and shared.versions == mine.versions:
+                targets.append(self.snapshot)
+        for folder in targets:
+            try:
+                save_registry(folder, stamp, registry)
+            except OSError:
+                pass  # a folder this process cannot write: the next start reads the store's registry
 
     def _usable(self) -> Manifest | None:
         manifest = read_manifest(self.folder)

@@ -3,6 +3,7 @@
     <folder>/manifest.json      which segments, which of their rows are deleted, and the registry
                                 version of every decision the rows reflect
     <folder>/seg-<id>/          immutable segments (rag/segment.py)
+    <folder>/registry.json      the registry the manifest reflects, with the store's change stamp
     <folder>/.lock              held (flock) by the one process writing at a time
 
 The manifest is replaced whole (written aside, flushed, renamed), so a reader sees the old state
@@ -92,8 +93,36 @@ def collect_garbage(folder: Path, manifest: Manifest | None) -> None:
     for path in folder.iterdir():
         if path.name.startswith(".seg-") or (path.name.startswith("seg-") and path.name not in keep):
             shutil.rmtree(path, ignore_errors=True)
-        elif path.name.startswith(f".{MANIFEST}."):
+        elif path.name.startswith((f".{MANIFEST}.", f".{REGISTRY}.")):
             path.unlink(missing_ok=True)
+
+
+REGISTRY = "registry.json"
+
+
+def save_registry(folder: Path, stamp: str | None, registry: dict[str, dict]) -> None:
+    """The registry as last read, with the store's change stamp then: while the stamp has not
+    moved, a new process need not read the registry from the store (seconds for a whole archive)."""
+    if not stamp or stamp.startswith("pending-"):
+        (folder / REGISTRY).unlink(missing_ok=True)
+        return
+    tmp = folder / f".{REGISTRY}.{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8") as out:
+        json.dump({"stamp": stamp, "registry": registry}, out)
+        out.flush()
+        os.fsync(out.fileno())
+    tmp.replace(folder / REGISTRY)
+
+
+def saved_registry(folder: Path, stamp: str | None) -> dict[str, dict] | None:
+    """The saved registry if it was saved at this very stamp, else None."""
+    if not stamp or stamp.startswith("pending-"):
+        return None
+    try:
+        data = json.loads((folder / REGISTRY).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data["registry"] if isinstance(data, dict) and data.get("stamp") == stamp else None
 
 
 def _link_or_copy(source: Path, target: Path) -> None:
@@ -123,6 +152,9 @@ def copy_index(source: Path, target: Path, held: Path) -> Manifest | None:
         for name in manifest.names():
             if not (target / name).is_dir():
                 _link_or_copy(source / name, target / name)
+        if (source / REGISTRY).exists():
+            shutil.copyfile(source / REGISTRY, target / f".{REGISTRY}.copy")
+            (target / f".{REGISTRY}.copy").replace(target / REGISTRY)
         write_manifest(target, manifest)
         collect_garbage(target, manifest)
     return manifest

@@ -212,10 +212,12 @@ class Store:
         written before stamps): one cheap request tells a reader whether to re-read the registry."""
         return (self._client.get_collection(self._decisions.name).metadata or {}).get("stamp")
 
-    def _stamp(self) -> None:
-        """Mark a change, after the registry itself changed (so a reader that sees the new stamp
-        also sees the new registry)."""
-        self._decisions.modify(metadata={**self._meta, "stamp": uuid.uuid4().hex})
+    def _stamp(self, pending: bool = False) -> None:
+        """Mark a change: before a write (`pending`: a write that dies part-way still leaves a
+        stamp that no reader has seen) and after it (so a reader that sees the final stamp also
+        sees the new registry)."""
+        stamp = ("pending-" if pending else "") + uuid.uuid4().hex
+        self._decisions.modify(metadata={**self._meta, "stamp": stamp})
 
     @_guarded
     def iter_chunks(self, page: int = 5000, vectors: bool = False) -> Iterator[dict[str, Any]]:
@@ -254,6 +256,7 @@ class Store:
         """Upsert several decisions' chunks at once, drop stale ones, then register the decisions
         (last, on purpose: an interruption leaves unregistered chunks that the next run replaces).
         The registry records written, in the order of `items`."""
+        self._stamp(pending=True)
         rows = [(c, v) for item in items for c, v in zip(item.chunks, item.vectors)]
         for i in range(0, len(rows), self.max_batch):
             batch = rows[i : i + self.max_batch]
@@ -286,6 +289,7 @@ class Store:
     @_guarded
     def delete_decision(self, ref: str) -> None:
         """Unregister first, so an interruption leaves chunks that the next ingest cleans up."""
+        self._stamp(pending=True)
         self._decisions.delete(ids=[ref.replace(" ", "-")])
         self._chunks.delete(where={"ref": ref})
         self._stamp()

@@ -95,13 +95,34 @@ def test_a_new_process_opens_the_saved_index_without_reading_the_store(tmp_path,
     first.ingest()
     expected = _answers(first)
     calls = []
-    for name in ("iter_chunks", "chunks_of"):
+    for name in ("iter_chunks", "chunks_of", "registry"):
         original = getattr(Store, name)
         monkeypatch.setattr(Store, name,
                             lambda self, *a, _o=original, _n=name, **k: calls.append(_n) or _o(self, *a, **k))
     again = _bot(store)
     assert _answers(again) == expected
-    assert calls == [], "a saved index is opened, not rebuilt or re-read"
+    assert calls == [], "a saved index (and the registry saved with it) is opened, not re-read"
+
+
+def test_a_write_that_dies_before_its_last_stamp_is_still_seen(tmp_path, monkeypatch):
+    """The change stamp moves before a write too: a writer that dies after registering a decision
+    but before its final stamp leaves a stamp no reader has seen, so the saved registry is not
+    trusted and the decision is found."""
+    store = tmp_path / "store"
+    bot = _bot(store)
+    bot.ingest(FILES[:3])
+    original = Store._stamp
+
+    def dies(self, pending=False):
+        if not pending:
+            raise KeyboardInterrupt("killed")
+        original(self, pending)
+
+    monkeypatch.setattr(Store, "_stamp", dies)
+    with pytest.raises(KeyboardInterrupt):
+        ingest(FILES[3:4], bot.store, FakeEmbedder(), bot.settings)
+    monkeypatch.setattr(Store, "_stamp", original)
+    assert "19 018 981" in _bot(store).catalog.decisions
 
 
 def test_a_crash_between_writing_chroma_and_saving_the_index_is_repaired_on_open(tmp_path):
