@@ -42,7 +42,7 @@ from rag.rows import Table
 from rag.segment import Rows, Segment, merge_segments, write_segment
 from rag.store import Store
 
-SEGMENT_ROWS = 100_000  # rows per segment written by a rebuild (bounds its memory)
+SEGMENT_ROWS = 50_000  # fewest rows per segment written by a rebuild (at most MAX_SEGMENTS / 2 of them)
 MAX_SEGMENTS = 12  # beyond this, the smallest segments are merged
 COMPACT_SHARE = 0.3  # a segment with this share of deleted rows is rewritten without them
 REBUILD_SHARE = 0.5  # when more of the decisions than this changed, rebuild instead
@@ -59,14 +59,13 @@ def version_of(meta: dict[str, Any]) -> str:
     return "|".join(str(meta.get(k)) for k in ("doc_hash", "chunks", "pipeline", "ingested_at"))
 
 
-def to_rows(chunks: list[dict]) -> Rows:
-    """Segment rows from store chunks (id, text, metadata, vector), in the order given: the order
-    they were written, as the old whole-store rebuild had them (ties keep their old order)."""
-    return Rows(ids=[c["id"] for c in chunks], refs=[c["metadata"]["ref"] for c in chunks],
-                kinds=[c["metadata"].get("section_kind", "other") for c in chunks],
-                reported=[bool(c["metadata"].get("reported")) for c in chunks],
-                vectors=np.asarray([c["vector"] for c in chunks], dtype=np.float32),
-                tokens=[row_tokens(c["metadata"], c["text"]) for c in chunks])
+def add_chunk(rows: Rows, chunk: dict) -> None:
+    """A store chunk (id, text, metadata, vector) as a segment row; rows keep the order they are
+    added in: the order they were written, as the old whole-store rebuild had them (ties among
+    equal scores keep their old order)."""
+    meta = chunk["metadata"]
+    rows.add(chunk["id"], meta["ref"], meta.get("section_kind", "other"), bool(meta.get("reported")),
+             chunk["vector"], row_tokens(meta, chunk["text"]))
 
 
 @dataclass
@@ -209,11 +208,13 @@ class Updater:
         if not load and not gone:
             return manifest
         versions = {ref: v for ref, v in manifest.versions.items() if ref not in gone}
-        chunks: list[dict] = []
-        for ref, rows in self._fetch(load):
-            good = len(rows) == registry[ref].get("chunks")
+        added, dim = Rows(), manifest.dim
+        for ref, chunks in self._fetch(load):
+            good = len(chunks) == registry[ref].get("chunks")
             versions[ref] = version_of(registry[ref]) if good else "?"  # mid-write: read again next time
-            chunks.extend(rows)
+            for chunk in chunks:
+                dim = dim or len(chunk["vector"])
+                add_chunk(added, chunk)
         segments = [dict(s, deleted=list(s["deleted"])) for s in manifest.segments]
         replaced = gone | set(load)
         for entry in segments:
@@ -223,12 +224,11 @@ class Updater:
             if numbers:
                 rows = np.flatnonzero(np.isin(np.asarray(seg.ref_no), numbers)).tolist()
                 entry["deleted"] = sorted(set(entry["deleted"]) | set(rows))
-        if chunks:
-            name = write_segment(self.folder, to_rows(chunks), manifest.dim or len(chunks[0]["vector"]))
-            segments.append({"name": name, "rows": len(chunks), "deleted": []})
+        if len(added):
+            segments.append({"name": write_segment(self.folder, added, dim), "rows": len(added), "deleted": []})
         segments = self._merge(segments, reuse)
-        new = Manifest(basis=manifest.basis, dim=manifest.dim or (len(chunks[0]["vector"]) if chunks else 0),
-                       generation=manifest.generation + 1, segments=segments, versions=versions)
+        new = Manifest(basis=manifest.basis, dim=dim, generation=manifest.generation + 1, segments=segments,
+                       versions=versions)
         write_manifest(self.folder, new)
         return new
 
@@ -259,13 +259,14 @@ class Updater:
         """Every registered decision's chunks, read a page at a time into segments."""
         self.rebuilds += 1
         counts: dict[str, int] = defaultdict(int)
-        segments, buffer, dim = [], [], 0
+        segments: list[dict] = []
+        buffer, dim = Rows(), 0
+        per_segment = max(SEGMENT_ROWS, -(-self.store.count_chunks() // (MAX_SEGMENTS // 2)))
 
         def flush() -> None:
-            if buffer:
-                name = write_segment(self.folder, to_rows(buffer), dim)
+            if len(buffer):
+                name = write_segment(self.folder, buffer, dim)
                 segments.append({"name": name, "rows": len(buffer), "deleted": []})
-                buffer.clear()
 
         for chunk in self.store.iter_chunks(vectors=True):
             ref = chunk["metadata"]["ref"] if chunk["metadata"] else None
@@ -273,9 +274,10 @@ class Updater:
                 continue  # chunks of an interrupted write, never registered: not searchable
             dim = dim or len(chunk["vector"])
             counts[ref] += 1
-            buffer.append(chunk)
-            if len(buffer) >= SEGMENT_ROWS:
+            add_chunk(buffer, chunk)
+            if len(buffer) >= per_segment:
                 flush()
+                buffer = Rows()
         flush()
         versions = {ref: version_of(meta) if counts.get(ref, 0) == meta.get("chunks") else "?"
                     for ref, meta in registry.items()}

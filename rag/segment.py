@@ -22,7 +22,6 @@ import uuid
 import weakref
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -32,16 +31,41 @@ from rag.kernels import quantize_rows
 MERGE_TOKENS = 1 << 16  # tokens merged at once: bounds the memory a merge takes
 
 
-@dataclass
 class Rows:
-    """What a segment is built from: its rows, in order, with their lexical tokens."""
+    """What a segment is built from: rows added one at a time, kept compact (float32 vectors,
+    each row's tokens as vocabulary numbers and counts), so a rebuild a page at a time stays small."""
 
-    ids: list[str]
-    refs: list[str]
-    kinds: list[str]
-    reported: list[bool]
-    vectors: np.ndarray  # float32, one unit row per chunk
-    tokens: list[list[str]]
+    def __init__(self, ids: Sequence[str] = (), refs: Sequence[str] = (), kinds: Sequence[str] = (),
+                 reported: Sequence[bool] = (), vectors: Sequence[Sequence[float]] | np.ndarray = (),
+                 tokens: Sequence[list[str]] = ()) -> None:
+        self.ids: list[str] = []
+        self.refs: list[str] = []
+        self.kinds: list[str] = []
+        self.reported: list[bool] = []
+        self._vectors: list[np.ndarray] = []
+        self.vocab: dict[str, int] = {}
+        self.token_ids: list[np.ndarray] = []
+        self.token_tf: list[np.ndarray] = []
+        self.lengths: list[int] = []
+        for row in zip(ids, refs, kinds, reported, vectors, tokens):
+            self.add(*row)
+
+    def add(self, chunk_id: str, ref: str, kind: str, reported: bool, vector: Sequence[float],
+            tokens: list[str]) -> None:
+        self.ids.append(chunk_id)
+        self.refs.append(ref)
+        self.kinds.append(kind)
+        self.reported.append(bool(reported))
+        self._vectors.append(np.asarray(vector, dtype=np.float32))
+        counts = Counter(tokens)
+        self.token_ids.append(np.fromiter((self.vocab.setdefault(t, len(self.vocab)) for t in counts),
+                                          dtype=np.int32, count=len(counts)))
+        self.token_tf.append(np.fromiter(counts.values(), dtype=np.int32, count=len(counts)))
+        self.lengths.append(len(tokens))
+
+    @property
+    def vectors(self) -> np.ndarray:
+        return np.vstack(self._vectors) if self._vectors else np.zeros((0, 1), dtype=np.float32)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -68,29 +92,24 @@ def _save(folder: Path, name: str, array: np.ndarray) -> None:
         os.fsync(out.fileno())
 
 
-def _postings(tokens: list[list[str]]) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _postings(rows: Rows) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(vocabulary sorted by hash, hashes, pointers, rows, term frequencies) of some rows' tokens."""
-    vocab: dict[str, int] = {}
-    rows, ids, tfs = [], [], []
-    for row, doc in enumerate(tokens):
-        for token, tf in Counter(doc).items():
-            rows.append(row)
-            ids.append(vocab.setdefault(token, len(vocab)))
-            tfs.append(tf)
-    words = list(vocab)
+    words = list(rows.vocab)
     hashes = token_hash(words)
     order = np.argsort(hashes, kind="stable")
     if len(np.unique(hashes)) != len(hashes):  # 2**-64 per pair: would merge two tokens silently
         raise ValueError("two tokens share a 64-bit hash; change the hash seed")
     rank = np.empty(len(words), dtype=np.int64)
     rank[order] = np.arange(len(words))
-    key = rank[np.asarray(ids, dtype=np.int64)] if ids else np.zeros(0, np.int64)
+    empty = np.zeros(0, np.int64)
+    ids = np.concatenate(rows.token_ids).astype(np.int64) if rows.token_ids else empty
+    tf = np.concatenate(rows.token_tf) if rows.token_tf else empty
+    row_of = np.repeat(np.arange(len(rows), dtype=np.int32), [len(t) for t in rows.token_ids])
+    key = rank[ids]
     by_token = np.argsort(key, kind="stable")  # rows stay in order within a token
     pointers = np.zeros(len(words) + 1, dtype=np.int64)
     np.cumsum(np.bincount(key, minlength=len(words)), out=pointers[1:])
-    tf = np.asarray(tfs, dtype=np.int64)[by_token]
-    return ([words[i] for i in order], hashes[order], pointers,
-            np.asarray(rows, dtype=np.int32)[by_token], tf)
+    return [words[i] for i in order], hashes[order], pointers, row_of[by_token], tf[by_token]
 
 
 def _tf_dtype(tf: np.ndarray) -> np.dtype:
@@ -100,9 +119,9 @@ def _tf_dtype(tf: np.ndarray) -> np.dtype:
 def write_segment(parent: Path, rows: Rows, dim: int) -> str:
     """Write rows as a new segment folder under `parent`; its name.  The folder appears whole
     (written under a temporary name, flushed, then renamed) or not at all."""
-    vocab, hashes, pointers, post_rows, tf = _postings(rows.tokens)
+    vocab, hashes, pointers, post_rows, tf = _postings(rows)
     return _write(parent, dim, rows.ids, rows.refs, rows.kinds, np.asarray(rows.reported, dtype=np.uint8),
-                  unit_rows(rows.vectors, dim), None, np.asarray([len(t) for t in rows.tokens], dtype=np.int32),
+                  unit_rows(rows.vectors, dim), None, np.asarray(rows.lengths, dtype=np.int32),
                   vocab, hashes, pointers, post_rows, tf)
 
 
