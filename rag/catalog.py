@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rag.bm25 import LexicalIndex, lexical_text  # noqa: F401 - lexical_text is part of this module's API
+from rag.bm25 import LexicalIndex
 from rag.dense import DenseIndex
 from rag.errors import RagError
 from rag.filters import Filters, norm
