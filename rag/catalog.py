@@ -20,11 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from rag.bm25 import LexicalIndex
 from rag.dense import DenseIndex
 from rag.errors import RagError
 from rag.filters import Filters, norm
 from rag.indexes import Indexes, Updater
+from rag.kernels import warm
 from rag.lexical import fingerprint
 from rag.store import Store
 
@@ -104,6 +107,22 @@ class Catalog:
         self.updater.remember_registry(stamp, registry)
         self._state = State(registry, indexes, stamp)
         self._checked = time.monotonic()
+        if state is None:
+            self._warm(indexes)
+
+    def _warm(self, indexes: Indexes) -> None:
+        """On the first open, while the caller goes on (loading the model, most often), load the
+        compiled kernels and let Chroma load what its first read of chunks needs (a second or more
+        for a whole archive): the first answer after a restart does not wait for them in turn."""
+        def chroma() -> None:
+            try:
+                if indexes.table.count:
+                    self.store.get_chunks([indexes.table.id_of(int(np.flatnonzero(indexes.table.live)[0]))])
+            except RagError:
+                pass  # the question that follows reports it
+
+        for target in (chroma, warm):
+            threading.Thread(target=target, name="rag-warm", daemon=True).start()
 
     def _check_in_background(self) -> None:
         self._checked = time.monotonic()  # one check per interval, however many questions ask

@@ -98,3 +98,14 @@ def exact_scores(vectors: np.ndarray, query: np.ndarray) -> np.ndarray:
     if len(out):
         _exact(np.ascontiguousarray(vectors, dtype=np.float32), np.ascontiguousarray(query, dtype=np.float32), out)
     return out
+
+
+def warm() -> None:
+    """Load the compiled kernels (from Numba's cache: most of a second the first time in a
+    process), so that the first question does not pay for it."""
+    codes = np.zeros((2, 4), dtype=np.int8)
+    scale = np.ones(2, dtype=np.float32)
+    query = np.zeros(4, dtype=np.int16)
+    scan(codes, scale, query, 1.0)
+    scan(codes, scale, query, 1.0, np.arange(2))
+    exact_scores(np.zeros((2, 4), dtype=np.float32), np.zeros(4, dtype=np.float32))
