@@ -14,6 +14,8 @@ import numpy as np
 
 from rag.segment import Segment
 
+REMEMBERED = 200_000  # chunk ids and rows whose lookups are kept, per index
+
 
 class RowsByRef:
     def __init__(self, refs: Sequence[str]) -> None:
@@ -95,23 +97,39 @@ class Table:
         of_row[~self.live] = len(names)
         self.by_ref = RowsByRef.from_numbers(names, of_row)
         self._ids: list[str] | None = None
+        self._rows: dict[str, int] = {}
+        self._names: dict[int, str] = {}
 
     def segment_of(self, rows: np.ndarray) -> np.ndarray:
         return np.searchsorted(self.offsets, rows, side="right") - 1
 
     def find(self, chunk_id: str) -> int:
         """The live row of a chunk id, or -1 (newest segment first: a replaced chunk's old row is
-        deleted)."""
-        key = chunk_id.encode("utf-8")
-        for n in range(len(self.segments) - 1, -1, -1):
-            local = self.segments[n].find(key)
-            if local >= 0 and self.live[self.offsets[n] + local]:
-                return int(self.offsets[n] + local)
-        return -1
+        deleted).  Answers are remembered: a question asks about the same few dozen chunks often."""
+        row = self._rows.get(chunk_id)
+        if row is None:
+            row, key = -1, chunk_id.encode("utf-8")
+            for n in range(len(self.segments) - 1, -1, -1):
+                local = self.segments[n].find(key)
+                if local >= 0 and self.live[self.offsets[n] + local]:
+                    row = int(self.offsets[n] + local)
+                    break
+            self._remember(self._rows, chunk_id, row)
+        return row
 
     def id_of(self, row: int) -> str:
-        n = int(self.segment_of(np.asarray([row]))[0])
-        return self.segments[n].ids[row - self.offsets[n]].decode("utf-8")
+        name = self._names.get(row)
+        if name is None:
+            n = int(np.searchsorted(self.offsets, row, side="right")) - 1
+            name = self.segments[n].ids[row - self.offsets[n]].decode("utf-8")
+            self._remember(self._names, row, name)
+        return name
+
+    @staticmethod
+    def _remember(cache: dict, key: object, value: object) -> None:
+        if len(cache) >= REMEMBERED:
+            cache.clear()
+        cache[key] = value
 
     def vectors(self, rows: np.ndarray) -> np.ndarray:
         """Float rows from disk, in the order asked."""
