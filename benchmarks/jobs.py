@@ -190,25 +190,23 @@ def build_store_only(p: dict) -> dict:
 
 
 def store_only(p: dict) -> dict:
-    """The vector side of the store alone: exact dense search, then the best chunks' texts and
-    metadata from Chroma, with and without filters."""
+    """The vector side of the store alone: the first open (indexes built from Chroma, a page at a
+    time), then dense search and the best chunks' texts and metadata from Chroma, with and
+    without filters."""
     import numpy as np
 
     from rag.catalog import Catalog
-    from rag.dense import DenseIndex
     from rag.filters import Filters
     from rag.store import Store, make_chroma_client
 
     settings = _settings(p["store"])
     store = Store(make_chroma_client(settings), settings.collection, p["embedder"])
+    catalog = Catalog(store, Path(p["store"]) / "indexes" / settings.collection)
     started = time.perf_counter()
-    dense = DenseIndex.from_chunks(store.iter_chunks(vectors=True))
+    dense = catalog.dense
     out: dict[str, Any] = {"open_s": round(time.perf_counter() - started, 1), "chunks": len(dense)}
-    catalog = Catalog(store, Path(p["store"]) / "unused")
-    catalog._decisions = store.registry()  # the filters need the registry, not the lexical index
-    catalog.refresh = lambda force=False: None
     rng = np.random.default_rng(3)
-    vectors = dense.matrix[rng.integers(len(dense), size=40)]
+    vectors = dense.table.vectors(rng.integers(dense.table.total, size=40))
     for label, filters in _filters_for(catalog.decisions).items():
         allowed = catalog.matching(Filters.from_dict(filters))
         samples = []

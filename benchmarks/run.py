@@ -26,6 +26,7 @@ from typing import Any
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
+from benchmarks.million import run as run_million  # noqa: E402
 from benchmarks.report import write_report  # noqa: E402
 from benchmarks.synthetic import write_corpus  # noqa: E402
 from rag.embed import MINILM_NAME  # noqa: E402
@@ -37,10 +38,10 @@ FULL = {"ingest_decisions": 300, "tiers": [1000, 10000, 100000], "server_tier": 
 PARTIAL = PROJECT / "var" / "benchmarks-partial.json"
 
 
-def job(name: str, **params: Any) -> dict:
+def job(name: str, module: str = "benchmarks.jobs", **params: Any) -> dict:
     """Run one job in a fresh interpreter; its last output line is its JSON result."""
     env = dict(os.environ, PYTHONPATH=str(PROJECT), HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False")
-    proc = subprocess.run([sys.executable, "-m", "benchmarks.jobs", name, json.dumps(params)], cwd=PROJECT,
+    proc = subprocess.run([sys.executable, "-m", module, name, json.dumps(params)], cwd=PROJECT,
                           env=env, capture_output=True, text=True)
     if proc.returncode != 0:
         raise SystemExit(f"benchmark job {name} failed:\n{proc.stderr[-3000:]}")
@@ -79,13 +80,13 @@ def app_start(store: Path) -> float:
         proc.wait(timeout=30)
 
 
-def chroma_server(path: Path) -> tuple[subprocess.Popen, str]:
+def chroma_server(path: Path, timeout: float = 60) -> tuple[subprocess.Popen, str]:
     port = free_port()
     chroma = Path(sys.executable).with_name("chroma")
     proc = subprocess.Popen([str(chroma), "run", "--path", str(path), "--host", "127.0.0.1", "--port",
                              str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    wait_for(url + "/api/v2/heartbeat", 60)
+    wait_for(url + "/api/v2/heartbeat", timeout)
     return proc, url
 
 
@@ -113,9 +114,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a small run, under two minutes")
     parser.add_argument("--json", action="store_true", help="print the results as one JSON object")
     parser.add_argument("--no-report", action="store_true", help="do not rewrite docs/benchmarks.md")
+    parser.add_argument("--million", type=int, metavar="CHUNKS",
+                        help="size of the archive tier (default: 1,000,000 in the full run, none with --quick)")
     args = parser.parse_args(argv)
-    plan = QUICK if args.quick else FULL
-    command = "python benchmarks/run.py" + (" --quick" if args.quick else "")
+    plan = dict(QUICK if args.quick else FULL)
+    if args.million is not None:
+        plan["million"] = args.million
+    command = "python benchmarks/run.py" + (" --quick" if args.quick else "") + \
+        (f" --million {args.million}" if args.million is not None else "")
     results: dict[str, Any] = {"command": command, "plan": plan}
     with tempfile.TemporaryDirectory(prefix="rag-bench-") as tmp:
         work = Path(tmp)
@@ -137,6 +143,10 @@ def main(argv: list[str] | None = None) -> int:
             built = job("build_store_only", store=str(store), chunks=plan["million"])
             results["million"] = {"build": built, **job("store_only", store=str(store), embedder=MINILM_NAME),
                                   "disk_mb": round(disk_mb(store), 1)}
+            progress("the whole archive at a million chunks: open, answer, restart, HNSW, server, updates",
+                     results)
+            results["archive"] = run_million(work / "million", store, "lgo_decisions", plan["rounds"], job,
+                                             chroma_server)
             shutil.rmtree(store, ignore_errors=True)
         progress("cold start and app start on the bundled decisions", results)
         seeds = work / "seeds-store"

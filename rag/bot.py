@@ -20,6 +20,7 @@ from rag.catalog import Catalog
 from rag.chat import Chat
 from rag.embed import embedder_name, make_embedder
 from rag.filters import Filters
+from rag.indexes import remove_old_indexes
 from rag.ingest import Progress, ingest
 from rag.llm import make_chat_model
 from rag.models import Answer, IngestReport
@@ -100,8 +101,10 @@ class Bot:
     @property
     def catalog(self) -> Catalog:
         if self._catalog is None:
-            folder = self.settings.store_dir / "lexical" / self.settings.collection
-            self._catalog = Catalog(self.store, folder)
+            remove_old_indexes(self.settings.store_dir, self.settings.collection)
+            folder = self.settings.store_dir / "indexes" / self.settings.collection
+            snapshot = self.settings.index_snapshot_dir
+            self._catalog = Catalog(self.store, folder, snapshot / self.settings.collection if snapshot else None)
         return self._catalog
 
     def info(self) -> dict[str, Any]:
@@ -130,14 +133,22 @@ class Bot:
         *,
         prune: bool = False,
         progress: Callable[[int], Progress] | None = None,
+        rebuild_indexes: bool = False,
     ) -> IngestReport:
-        """Ingest files and folders (default: the bundled decisions) and report what changed."""
+        """Ingest files and folders (default: the bundled decisions) and report what changed; the
+        derived indexes are updated by the decisions written (or rebuilt whole with
+        `rebuild_indexes`)."""
         targets = [Path(p) for p in paths] if paths else [self.settings.data_dir]
-        report = ingest(
-            targets, self.store, lambda: self.embedder, self.settings, prune=prune, progress=progress
-        )
-        self.catalog.refresh(force=True)  # keeps the lexical index in step with what was written
+        report = ingest(targets, self.store, lambda: self.embedder, self.settings, prune=prune, progress=progress)
+        # the indexes in step with what was written: its rows are read back (Chroma normalises
+        # vectors as it stores them, and the index must hold what a rebuild would read)
+        self.catalog.refresh(force=True, rebuild=rebuild_indexes)
         return report
+
+    def rebuild_indexes(self) -> None:
+        """Rebuild the derived indexes whole from the store (they are otherwise updated by the rows
+        that changed)."""
+        self.catalog.refresh(rebuild=True)
 
     def fetch_lgo(self, plan: "FetchPlan", today: dt.date | None = None,
                   tick: Callable[[int], None] | None = None) -> tuple["FetchReport", IngestReport | None]:

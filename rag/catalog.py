@@ -1,24 +1,34 @@
-"""What is in the store, held in memory: the registry of decisions and the lexical index.
+"""What is in the store, held in memory: the registry of decisions and the two search indexes.
 
 Filters are resolved here, exactly, against decision metadata (a few thousand rows at most) into
 the set of matching references; the vector and lexical searches are then restricted to that set.
-The snapshot is refreshed after an ingest by this process, and re-checked every few seconds so
-that a store shared through a Chroma server shows other processes' changes.
+
+The registry and the indexes are one `State`, replaced whole: a question reads the state that was
+current when it asked, while an update is applied beside it (in the ingesting process, or in a
+background thread of a serving process that notices the store's change stamp move), so no
+question waits for an update.  Only the very first open, with no saved index anywhere, waits.
 """
 
 from __future__ import annotations
 
 import bisect
 import re
+import threading
 import time
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from rag.bm25 import LexicalIndex
 from rag.dense import DenseIndex
+from rag.errors import RagError
 from rag.filters import Filters, norm
-from rag.guard import index_text
-from rag.lexical import LexicalIndex, fingerprint
+from rag.indexes import Indexes, Updater
+from rag.kernels import warm
+from rag.lexical import fingerprint
 from rag.refs import refs_in
 from rag.store import Store
 
@@ -28,86 +38,134 @@ TEXT_FIELDS = ("council", "category", "subcategory", "outcome")
 _GENERIC = frozenset("county council borough city district metropolitan london royal of the and".split())
 
 
-def _current(index: Any, fp: str) -> Any:
-    """The index if it matches the store's fingerprint, else None (to be rebuilt)."""
-    return index if index is not None and index.fingerprint == fp else None
+@dataclass(frozen=True)
+class State:
+    """The registry and the indexes that reflect it, swapped together."""
 
-
-def lexical_text(meta: dict[str, Any], text: str) -> str:
-    """What BM25 indexes: the words plus who said them, so references and councils match."""
-    return " ".join(
-        str(meta.get(key, "")) for key in ("council", "ref", "section", "heading")
-    ) + " " + index_text(text)
+    decisions: dict[str, dict[str, Any]]
+    indexes: Indexes
+    stamp: str | None
 
 
 class Catalog:
     """A cached view of the store's decisions and the two search indexes beside it."""
 
-    def __init__(self, store: Store, lexical_dir: Path, dense_dir: Path | None = None,
+    def __init__(self, store: Store, folder: Path, snapshot: Path | None = None,
                  recheck_seconds: float = RECHECK_SECONDS) -> None:
         self.store = store
-        self.lexical_dir = lexical_dir
-        self.dense_dir = dense_dir or lexical_dir.parent.parent / "dense" / lexical_dir.name
+        self.updater = Updater(store, folder, snapshot)
         self.recheck_seconds = recheck_seconds
-        self._decisions: dict[str, dict[str, Any]] = {}
-        self._lexical: LexicalIndex | None = None
-        self._dense: DenseIndex | None = None
+        self._state: State | None = None
+        self._lock = threading.Lock()  # one update at a time; questions never take it
+        self._poller: threading.Thread | None = None
+        self._watching = threading.Event()
+        self.last_error: RagError | None = None
         self._council_words: dict[frozenset[str], set[str]] = {}
         self._councils_of: dict | None = None
         self._index: dict[str, Any] = {}
         self._index_of: dict | None = None
         self._checked = float("-inf")
 
-    def refresh(self, force: bool = False) -> None:
-        """Reload the registry, and rebuild the indexes if the store changed under them."""
-        if not force and time.monotonic() - self._checked < self.recheck_seconds:
-            return
-        registry = self.store.registry()
-        if registry != self._decisions:  # keep the old object when nothing changed: caches key on it
-            self._decisions = registry
-        fp = fingerprint(self._decisions, self.store.embedder)
-        if self._lexical is None or self._lexical.fingerprint != fp:
-            self._lexical = _current(LexicalIndex.load(self.lexical_dir), fp)
-        if self._dense is None or self._dense.fingerprint != fp:
-            self._dense = _current(DenseIndex.load(self.dense_dir), fp)
-        if self._lexical is None or self._dense is None:
-            self._rebuild(fp)
-        self._checked = time.monotonic()
+    # -- the current state ---------------------------------------------------------------------
+    @property
+    def state(self) -> State:
+        """The current state; the first call opens (or builds) it, later ones never wait: a due
+        check of the store runs in the background."""
+        state = self._state
+        if state is None:
+            self.refresh(force=True)
+            state = self._state
+            assert state is not None
+        elif time.monotonic() - self._checked >= self.recheck_seconds:
+            self._check_in_background()
+        return state
 
-    def _rebuild(self, fp: str) -> None:
-        """One pass over the store's chunks builds whichever index is missing or stale."""
-        need_dense = self._dense is None
-        rows = list(self.store.iter_chunks(vectors=need_dense))
-        built: list[tuple[Any, Path]] = []
-        if self._lexical is None:
-            self._lexical = LexicalIndex.build(
-                ((c["id"], c["metadata"]["ref"], lexical_text(c["metadata"], c["text"])) for c in rows), fp)
-            built.append((self._lexical, self.lexical_dir))
-        if need_dense:
-            self._dense = DenseIndex.from_chunks(rows, fp)
-            built.append((self._dense, self.dense_dir))
-        for index, folder in built:
+    def refresh(self, force: bool = False, rebuild: bool = False) -> None:
+        """Bring the state in step with the store, in this thread (questions in other threads go
+        on with the previous state).  Without `force`, only when a check is due."""
+        if not force and not rebuild and time.monotonic() - self._checked < self.recheck_seconds:
+            return
+        with self._lock:
+            self._refresh(rebuild)
+
+    def _refresh(self, rebuild: bool) -> None:
+        stamp = self.store.change_stamp()  # before the registry: a change between them is seen next time
+        state = self._state
+        if state is not None and not rebuild and stamp is not None and stamp == state.stamp:
+            self._checked = time.monotonic()
+            return
+        registry = None if state is not None or rebuild else self.updater.saved_registry(stamp)
+        if registry is None:
+            registry = self.store.registry()
+        if state is not None and not rebuild and registry == state.decisions:
+            self._state = State(state.decisions, state.indexes, stamp)  # keep the object: caches key on it
+            self.updater.remember_registry(stamp, state.decisions)
+            self._checked = time.monotonic()
+            return
+        fp = fingerprint(registry, self.store.embedder)
+        indexes = self.updater.update(registry, state.indexes if state else None, fp, rebuild)
+        self.updater.remember_registry(stamp, registry)
+        self._state = State(registry, indexes, stamp)
+        self._checked = time.monotonic()
+        if state is None:
+            self._warm(indexes)
+
+    def _warm(self, indexes: Indexes) -> None:
+        """On the first open, while the caller goes on (loading the model, most often), load the
+        compiled kernels and let Chroma load what its first read of chunks needs (a second or more
+        for a whole archive): the first answer after a restart does not wait for them in turn."""
+        def chroma() -> None:
             try:
-                index.save(folder)
-            except OSError:
-                pass  # a read-only store still answers; the index lives in memory
+                if indexes.table.count:
+                    self.store.get_chunks([indexes.table.id_of(int(np.flatnonzero(indexes.table.live)[0]))])
+            except RagError:
+                pass  # the question that follows reports it
+
+        for target in (chroma, warm):
+            threading.Thread(target=target, name="rag-warm", daemon=True).start()
+
+    def _check_in_background(self) -> None:
+        self._checked = time.monotonic()  # one check per interval, however many questions ask
+        if self._poller is None or not self._poller.is_alive():
+            self._poller = threading.Thread(target=self._poll, name="rag-index-update", daemon=True)
+            self._poller.start()
+
+    def _poll(self) -> None:
+        try:
+            with self._lock:
+                self._refresh(False)
+            self.last_error = None
+        except RagError as exc:  # the store is unreachable: keep answering from the last state
+            self.last_error = exc
+
+    def watch(self) -> None:
+        """Check the store every `recheck_seconds` in a background thread, questions or not, so
+        that another process's ingest is searchable here within seconds (the app calls this)."""
+        if self._watching.is_set():
+            return
+        self._watching.set()
+
+        def loop() -> None:
+            while self._watching.is_set():
+                time.sleep(self.recheck_seconds)
+                self._poll()
+
+        threading.Thread(target=loop, name="rag-index-watch", daemon=True).start()
+
+    def stop_watching(self) -> None:
+        self._watching.clear()
 
     @property
     def decisions(self) -> dict[str, dict[str, Any]]:
-        self.refresh()
-        return self._decisions
+        return self.state.decisions
 
     @property
     def lexical(self) -> LexicalIndex:
-        self.refresh()
-        assert self._lexical is not None
-        return self._lexical
+        return self.state.indexes.lexical
 
     @property
     def dense(self) -> DenseIndex:
-        self.refresh()
-        assert self._dense is not None
-        return self._dense
+        return self.state.indexes.dense
 
     def matching(self, filters: Filters | None) -> frozenset[str] | None:
         """References of the decisions the filters allow; None when nothing is filtered.  Exactly

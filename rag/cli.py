@@ -31,6 +31,9 @@ def add_ingest_arguments(parser: argparse.ArgumentParser) -> None:
                         help="remove decisions whose source files are gone")
     parser.add_argument("--rebuild", action="store_true",
                         help="drop the collections first (needed after changing RAG_EMBEDDER)")
+    parser.add_argument("--rebuild-indexes", action="store_true",
+                        help="rebuild the derived search indexes whole from the store (they are otherwise "
+                        "updated by the decisions that changed)")
     fetch = parser.add_argument_group("fetching from the LGO website (RAG_LGO_BASE_URL) into the archive")
     fetch.add_argument("--fetch-lgo", action="store_true",
                        help="archive new decisions from the LGO website, then ingest them")
@@ -91,7 +94,8 @@ def run_ingest(args: argparse.Namespace, bot: Bot) -> int:
         raise InputError("--probe goes with --fetch-lgo: ingest.py --fetch-lgo --probe")
     if args.rebuild:
         bot.rebuild()
-    report = bot.ingest(args.paths or None, prune=args.prune, progress=progress_bar(args.json))
+    report = bot.ingest(args.paths or None, prune=args.prune, progress=progress_bar(args.json),
+                        rebuild_indexes=getattr(args, "rebuild_indexes", False))
     for name, reason in report.failures:
         print(f"error: {name}: {reason}", file=sys.stderr)
     if args.json:

@@ -1,12 +1,10 @@
-"""The lexical (BM25) index kept beside the Chroma store.
+"""The words of the lexical (BM25) index: the tokenizer, and query synonyms.
 
 Dense vectors blur exact tokens that matter here: case references in any spelling, statutes
 ("section 47", "s.17") and terms of art ("single assessment").  The tokenizer folds those to one
 form each, and adds word pairs so that a term of art outranks its words scattered about.
 
-The index is derived data: it is rebuilt from the store's chunks whenever its fingerprint (the
-registry of decisions and their hashes) no longer matches, so it can never drift out of step,
-even when another process ingests through a Chroma server.
+The index itself is in rag/bm25.py; it is kept in step with the store by rag/indexes.py.
 """
 
 from __future__ import annotations
@@ -14,17 +12,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import math
 import re
-from collections import Counter
-from collections.abc import Iterable, Sequence
-from pathlib import Path
 
-import numpy as np
-
-from rag.folders import replace_folder
 from rag.refs import REF_IN_TEXT as _REF
-from rag.rows import RowsByRef
 
 _STATUTE = re.compile(r"(?<![\w'])(?:sections?|ss?)\s?\.?\s?(\d{1,3}[a-z]?)\b", re.I)
 _WORD = re.compile(r"[a-z0-9]+")
@@ -98,77 +88,3 @@ def fingerprint(registry: dict[str, dict], extra: str = "") -> str:
     items = sorted((ref, str(meta.get("doc_hash")), str(meta.get("chunks")), str(meta.get("pipeline")))
                    for ref, meta in registry.items())
     return hashlib.sha256(json.dumps([items, extra, TOKENIZER_VERSION]).encode()).hexdigest()
-
-
-class LexicalIndex:
-    """BM25 over chunk texts, searchable with an exact set of allowed decisions."""
-
-    def __init__(self, ids: Sequence[str], refs: Sequence[str], bm25, fp: str = "",  # noqa: ANN001
-                 doc_freq: dict[str, int] | None = None) -> None:
-        self.ids = list(ids)
-        self.doc_freq = doc_freq or {}
-        self.refs = list(refs)
-        self.fingerprint = fp
-        self._bm25 = bm25
-        self._vocab = set(bm25.vocab_dict) if bm25 is not None else set()
-        self._by_ref = RowsByRef(self.refs)
-
-    @classmethod
-    def build(cls, entries: Iterable[tuple[str, str, str]], fp: str = "") -> "LexicalIndex":
-        """From (chunk id, ref, text) triples."""
-        import bm25s
-
-        rows = list(entries)
-        bm25 = None
-        corpus = [tokenize(text) or ["_empty_"] for _, _, text in rows]
-        if rows:
-            bm25 = bm25s.BM25()
-            bm25.index(corpus, show_progress=False)
-        doc_freq = Counter(t for tokens in corpus for t in set(tokens))
-        return cls([r[0] for r in rows], [r[1] for r in rows], bm25, fp, dict(doc_freq))
-
-    def rarity(self, token: str) -> float:
-        """Inverse document frequency; a word the decisions never use is the rarest of all."""
-        n = len(self.ids) or 1
-        return math.log((n + 1) / (self.doc_freq.get(token, 0) + 0.5))
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    def search(self, query: str, k: int = 30, allowed: Iterable[str] | None = None) -> list[tuple[str, float]]:
-        """(chunk id, score) best first; only chunks of `allowed` decisions when it is given."""
-        tokens = [t for t in tokenize(expand_query(query)) if t in self._vocab]
-        if not tokens or self._bm25 is None:
-            return []
-        scores = self._bm25.get_scores(tokens)
-        if allowed is not None:
-            scores = np.where(self._by_ref.mask(allowed), scores, 0.0)
-        k = min(k, len(scores))
-        top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return [(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]
-
-    def save(self, folder: Path) -> None:
-        """Write the index beside the store, replacing the old one only once the new one is whole."""
-        meta = {"fingerprint": self.fingerprint, "ids": self.ids, "refs": self.refs, "doc_freq": self.doc_freq}
-
-        def write(tmp: Path) -> None:
-            if self._bm25 is not None:
-                self._bm25.save(str(tmp / "bm25"), show_progress=False)
-            (tmp / "chunks.json").write_text(json.dumps(meta), encoding="utf-8")
-
-        replace_folder(folder, write)
-
-    @classmethod
-    def load(cls, folder: Path) -> "LexicalIndex | None":
-        """The saved index, or None when there is none or it cannot be read (it is then rebuilt)."""
-        import bm25s
-
-        try:
-            meta = json.loads((folder / "chunks.json").read_text(encoding="utf-8"))
-            bm25 = None
-            if meta["ids"]:
-                bm25 = bm25s.BM25.load(str(folder / "bm25"), show_progress=False, verbosity=0)
-        except Exception:  # noqa: BLE001 - any damage means: rebuild from the store
-            return None
-        return cls(meta["ids"], meta["refs"], bm25, meta["fingerprint"], meta.get("doc_freq"))

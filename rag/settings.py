@@ -37,6 +37,12 @@ class Settings(BaseSettings):
         default=None,
         description="URL of a Chroma server (`chroma run`), e.g. http://127.0.0.1:8000.",
     )
+    index_snapshot_dir: Path | None = Field(
+        default=None,
+        description="A folder of derived indexes shared by several processes (e.g. app processes "
+        "against one Chroma server): a process whose own index is missing starts from it instead of "
+        "reading every vector from the store, and every process publishes its updates to it.",
+    )
     collection: str = Field(
         default="lgo_decisions",
         min_length=3,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -120,7 +121,7 @@ class Store:
         self._client = client
         self.embedder = embedder
         self.location = location
-        meta = {"embedder": embedder, "schema": 1}
+        meta = self._meta = {"embedder": embedder, "schema": 1}
         config = {"hnsw": {"space": "cosine"}}
         try:
             self._chunks = client.get_or_create_collection(
@@ -190,6 +191,35 @@ class Store:
         return [found[i] for i in ids if i in found]
 
     @_guarded
+    def chunks_of(self, refs: Sequence[str], vectors: bool = False) -> list[dict[str, Any]]:
+        """Every chunk of some decisions (id, text, metadata, and vector when `vectors`)."""
+        if not refs:
+            return []
+        include = ["documents", "metadatas"] + (["embeddings"] if vectors else [])
+        where = {"ref": refs[0]} if len(refs) == 1 else {"ref": {"$in": list(refs)}}
+        got = self._chunks.get(where=where, include=include)
+        rows = []
+        for n, chunk_id in enumerate(got["ids"]):
+            row = {"id": chunk_id, "text": got["documents"][n], "metadata": got["metadatas"][n]}
+            if vectors:
+                row["vector"] = got["embeddings"][n]
+            rows.append(row)
+        return rows
+
+    @_guarded
+    def change_stamp(self) -> str | None:
+        """A token that changes whenever a decision is written or deleted (None for a store
+        written before stamps): one cheap request tells a reader whether to re-read the registry."""
+        return (self._client.get_collection(self._decisions.name).metadata or {}).get("stamp")
+
+    def _stamp(self, pending: bool = False) -> None:
+        """Mark a change: before a write (`pending`: a write that dies part-way still leaves a
+        stamp that no reader has seen) and after it (so a reader that sees the final stamp also
+        sees the new registry)."""
+        stamp = ("pending-" if pending else "") + uuid.uuid4().hex
+        self._decisions.modify(metadata={**self._meta, "stamp": stamp})
+
+    @_guarded
     def iter_chunks(self, page: int = 5000, vectors: bool = False) -> Iterator[dict[str, Any]]:
         """Every chunk's id, text and metadata (and vector), a page at a time, for the derived indexes."""
         include = ["documents", "metadatas"] + (["embeddings"] if vectors else [])
@@ -222,9 +252,11 @@ class Store:
 
     # -- writing -------------------------------------------------------------------------------
     @_guarded
-    def write_decisions(self, items: Sequence[WriteItem]) -> None:
+    def write_decisions(self, items: Sequence[WriteItem]) -> list[dict[str, Any]]:
         """Upsert several decisions' chunks at once, drop stale ones, then register the decisions
-        (last, on purpose: an interruption leaves unregistered chunks that the next run replaces)."""
+        (last, on purpose: an interruption leaves unregistered chunks that the next run replaces).
+        The registry records written, in the order of `items`."""
+        self._stamp(pending=True)
         rows = [(c, v) for item in items for c, v in zip(item.chunks, item.vectors)]
         for i in range(0, len(rows), self.max_batch):
             batch = rows[i : i + self.max_batch]
@@ -239,23 +271,28 @@ class Store:
             stale = [i for i in self.chunk_ids(item.decision.ref) if i not in keep]
             if stale:
                 self._chunks.delete(ids=stale)
+        metas = [_registry_metadata(item.decision, len(item.chunks)) for item in items]
         self._decisions.upsert(
             ids=[item.decision.ref_key for item in items],
             embeddings=np.asarray([item.decision_vector for item in items], dtype=np.float32),
             documents=[item.decision.text for item in items],
-            metadatas=[_registry_metadata(item.decision, len(item.chunks)) for item in items],
+            metadatas=metas,
         )
+        self._stamp()
+        return metas
 
     def write_decision(self, decision: Decision, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]],
-                       decision_vector: Sequence[float]) -> None:
+                       decision_vector: Sequence[float]) -> list[dict[str, Any]]:
         """One decision (see `write_decisions`)."""
-        self.write_decisions([WriteItem(decision, chunks, vectors, decision_vector)])
+        return self.write_decisions([WriteItem(decision, chunks, vectors, decision_vector)])
 
     @_guarded
     def delete_decision(self, ref: str) -> None:
         """Unregister first, so an interruption leaves chunks that the next ingest cleans up."""
+        self._stamp(pending=True)
         self._decisions.delete(ids=[ref.replace(" ", "-")])
         self._chunks.delete(where={"ref": ref})
+        self._stamp()
 
     @_guarded
     def orphan_refs(self) -> set[str]:

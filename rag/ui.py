@@ -242,6 +242,7 @@ class ChatApp:
         if self.settings.auth_username and self.settings.auth_password:
             auth = (self.settings.auth_username, self.settings.auth_password)
         demo = self.demo = self.build()
+        self.bot.catalog.watch()  # another process's ingest becomes searchable here within seconds
         demo.queue(max_size=self.settings.queue_max_size, default_concurrency_limit=self.settings.concurrency)
         options = dict(server_name=self.settings.host, server_port=self.settings.port, auth=auth,
                        show_error=False, quiet=True, css=CSS, footer_links=["api"],

@@ -180,3 +180,44 @@ def test_the_server_going_away_gives_clear_errors_then_recovers(tmp_path):
         assert [h.id for h in bot.retrieve(question, k=5).hits] == expected
         assert bot.ask(question).citations
         assert bot.ingest().unchanged == 5
+
+
+_NEW_PROCESS = """
+import json, sys
+sys.path.insert(0, {tests!r})
+from conftest import FakeEmbedder
+from rag import Bot, Settings
+bot = Bot(Settings(chroma_url={url!r}, collection={collection!r}, store_dir={cache!r},
+                   index_snapshot_dir={snapshot!r}), embedder=FakeEmbedder())
+hits = [h.id for h in bot.retrieve({question!r}, k=5).hits]
+print(json.dumps({{"hits": hits, "reads": bot.catalog.updater.reads, "rebuilds": bot.catalog.updater.rebuilds}}))
+"""
+
+
+def test_a_new_process_gets_ready_from_a_shared_snapshot(chroma_url, tmp_path):
+    """An app process with an empty cache starts from the snapshot the ingesting process published,
+    and reads from the server only the decisions written since: not every vector over HTTP."""
+    import json
+
+    snapshot = tmp_path / "snapshot"
+    settings = _server_settings(chroma_url, tmp_path / "ingest-cache").model_copy(
+        update={"index_snapshot_dir": snapshot})
+    writer = Bot(settings, embedder=FakeEmbedder())
+    files = sorted(DECISIONS_DIR.glob("*.txt"))
+    writer.ingest(files[:4])
+    question = "Did the council involve the non-resident parent in the assessment?"
+
+    def new_process(cache: str) -> dict:
+        code = _NEW_PROCESS.format(tests=str(Path(__file__).parent), url=chroma_url, collection=settings.collection,
+                                   cache=str(tmp_path / cache), snapshot=str(snapshot), question=question)
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                              cwd=Path(__file__).parent.parent)
+        assert done.returncode == 0, done.stderr[-2000:]
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    first = new_process("app1")
+    assert first == {"hits": [h.id for h in writer.retrieve(question, k=5).hits], "reads": 0, "rebuilds": 0}
+    Bot(settings.model_copy(update={"index_snapshot_dir": None}), embedder=FakeEmbedder()).ingest(files[4:])
+    second = new_process("app2")  # the snapshot is one decision behind the server
+    assert second["reads"] == 1 and second["rebuilds"] == 0
+    assert second["hits"] == [h.id for h in Bot(settings, embedder=FakeEmbedder()).retrieve(question, k=5).hits]
