@@ -11,6 +11,7 @@ question waits for an update.  Only the very first open, with no saved index any
 
 from __future__ import annotations
 
+import atexit
 import bisect
 import re
 import threading
@@ -33,6 +34,25 @@ from rag.refs import refs_in
 from rag.store import Store
 
 RECHECK_SECONDS = 5.0
+EXIT_WAIT_SECONDS = 30.0
+_running: list[threading.Thread] = []
+
+
+def _start(thread: threading.Thread) -> threading.Thread:
+    """Start a background thread that the interpreter waits for at exit: one still loading the
+    compiled kernels, reading Chroma or updating an index while Python shuts down crashed the
+    process (a command that had succeeded ended with a segmentation fault)."""
+    if not _running:
+        atexit.register(_finish)
+    _running[:] = [t for t in _running if t.is_alive()] + [thread]
+    thread.start()
+    return thread
+
+
+def _finish() -> None:
+    deadline = time.monotonic() + EXIT_WAIT_SECONDS
+    for thread in list(_running):
+        thread.join(max(0.0, deadline - time.monotonic()))
 MATCHING_CACHE = 256  # filter combinations remembered per registry
 TEXT_FIELDS = ("council", "category", "subcategory", "outcome")
 _GENERIC = frozenset("county council borough city district metropolitan london royal of the and".split())
@@ -122,13 +142,12 @@ class Catalog:
                 pass  # the question that follows reports it
 
         for target in (chroma, warm):
-            threading.Thread(target=target, name="rag-warm", daemon=True).start()
+            _start(threading.Thread(target=target, name="rag-warm", daemon=True))
 
     def _check_in_background(self) -> None:
         self._checked = time.monotonic()  # one check per interval, however many questions ask
         if self._poller is None or not self._poller.is_alive():
-            self._poller = threading.Thread(target=self._poll, name="rag-index-update", daemon=True)
-            self._poller.start()
+            self._poller = _start(threading.Thread(target=self._poll, name="rag-index-update", daemon=True))
 
     def _poll(self) -> None:
         try:

@@ -60,3 +60,14 @@ def test_one_process_may_open_its_store_many_times(tmp_path):
     b = Bot(Settings(store_dir=tmp_path / "s"), embedder=FakeEmbedder())
     assert a.store.count_chunks() == b.store.count_chunks() == 0
     unlock_store(tmp_path / "s")
+
+
+def test_a_run_that_changes_nothing_exits_cleanly(tmp_path, minilm):
+    """The index's background threads (kernels, Chroma's first read) are waited for at exit: a
+    second ingest, with nothing to do, used to end in a segmentation fault (exit -11) after
+    printing its summary."""
+    for _ in range(2):
+        done = subprocess.run([sys.executable, "ingest.py", "--json"], cwd=PROJECT, env=_env(tmp_path / "store"),
+                              capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, (done.returncode, done.stderr[-500:])
+    assert '"unchanged": 5' in done.stdout
