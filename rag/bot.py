@@ -6,6 +6,7 @@ run with nothing to embed never loads the model, and tests can pass fakes for an
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -29,7 +30,7 @@ from rag.retrieve import Retrieval, retrieve
 from rag.sets import answer_set
 from rag.settings import Settings
 from rag.store import Store, drop_collections, make_chroma_client, store_location
-from rag.understand import Question, understand
+from rag.understand import Question, as_passage_question, understand
 
 if TYPE_CHECKING:
     from rag.archive import FetchPlan, FetchReport
@@ -209,8 +210,7 @@ class Bot:
         filters = filters if isinstance(filters, Filters) else Filters.from_dict(filters)
         q = self.understand(question, filters, context)
         if q.is_set:
-            answer = answer_set(q, self.catalog, self.store,
-                                lambda topic: self.retrieve(self.understand(topic, q.filters), k=20))
+            answer = self._answer_set(q, filters)
             yield answer.answer
             self._log(answer, filters)
             yield answer
@@ -225,6 +225,20 @@ class Bot:
             answer = offline
         self._log(answer, filters)
         yield answer
+
+    def _answer_set(self, q: Question, filters: Filters) -> Answer:
+        """The decisions a set question describes.  Where that reading finds none, the question may
+        be about a passage after all ("how many other cases did the council go back over?"): it is
+        then answered as an ordinary question if the passages support it, after the plain "none"."""
+        answer = answer_set(q, self.catalog, self.store,
+                            lambda topic: self.retrieve(self.understand(topic, q.filters), k=20))
+        if not answer.abstained or not q.topic:
+            return answer
+        plain = as_passage_question(q, filters)
+        ordinary = answer_from(plain, self.retrieve(plain), self.catalog)
+        if ordinary.abstained:
+            return answer
+        return dataclasses.replace(ordinary, answer=f"{answer.answer}\n\n{ordinary.answer}")
 
     def _log(self, answer: Answer, filters: Filters) -> None:
         if self._question_log is not None:

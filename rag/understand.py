@@ -172,6 +172,11 @@ def understand(asked: str, catalog: Catalog, filters: Filters | None = None, con
     )
 
 
+def as_passage_question(q: Question, filters: Filters) -> Question:
+    """The same question read as one about passages, not a set: the user's own filters only."""
+    return dataclasses.replace(q, is_set=False, topic="", filters=filters)
+
+
 def fact_kind(text: str) -> str | None:
     return next((kind for kind, pattern in FACT_KINDS if pattern.search(text)), None)
 

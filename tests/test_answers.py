@@ -317,3 +317,23 @@ def test_the_method_section_yields_to_findings():
     order = _reweigh(Question(asked="q", search="q", embed="q", about_allegations=True),
                      ["a:p001:0", "a:p002:0"], fused, Catalog())
     assert order == ["a:p002:0", "a:p001:0"]
+
+
+def test_a_count_question_that_finds_no_set_is_answered_from_the_passages(tmp_path, minilm):
+    """"How many other cases did the council go back over?" reads like a question about a set of
+    decisions, and none matches; it is about a passage, so that is answered after the plain "none"
+    (it was refused outright before)."""
+    from pathlib import Path
+
+    from rag import Bot
+    from rag.settings import Settings
+
+    data = Path(__file__).resolve().parent.parent / "data"
+    files = sorted((data / "synthetic").glob("*aldermouth*")) + sorted((data / "decisions").glob("*.txt"))
+    bot = Bot(Settings(store_dir=tmp_path / "store"), embedder=minilm)
+    assert bot.ingest(files).failed == 0
+    answer = bot.ask("How many other kinship cases did Aldermouth have to go back over?")
+    assert not answer.abstained
+    assert answer.answer.startswith("No indexed decision")
+    assert "14 other cases" in normalise(answer.answer)
+    assert answer.citations[0].ref == "22 902 615" and all(c.verified for c in answer.citations)
