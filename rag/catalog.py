@@ -141,7 +141,10 @@ class Catalog:
             except RagError:
                 pass  # the question that follows reports it
 
-        for target in (chroma, warm):
+        targets = [chroma]
+        if indexes.dense.scans_int8:  # a store searched as a float matrix never loads Numba
+            targets.append(warm)
+        for target in targets:
             _start(threading.Thread(target=target, name="rag-warm", daemon=True))
 
     def _check_in_background(self) -> None:

@@ -45,6 +45,11 @@ class DenseIndex:
         return self.table.count
 
     @property
+    def scans_int8(self) -> bool:
+        """Whether a question scans the int8 codes (with the compiled kernels), not the floats."""
+        return self.table.count > self.float_rows
+
+    @property
     def ids(self) -> list[str]:
         return self.table.ids
 
@@ -81,7 +86,7 @@ class DenseIndex:
             return []
         query = np.asarray(vector, dtype=np.float32)
         query = query / (float(np.linalg.norm(query)) or 1.0)
-        if t.count <= self.float_rows:
+        if not self.scans_int8:
             return self._float_search(query, k, allowed)
         codes, q_scale, q_error = quantize_query(query)
         if allowed is not None and self.by_ref.count(allowed) < NARROW_SHARE * t.count:

@@ -10,13 +10,13 @@ that depends on where a row sits in the matrix, so two identical vectors (the Om
 boilerplate recurs word for word) can get scores that differ in the last bit and swap places
 between an index updated in place and one rebuilt.  A fixed-order sum cannot.
 
-Compiled code is cached beside this file (`cache=True`), so only the first start compiles.
+The loops themselves are in rag/jit.py, imported on first use: a store searched as a float matrix
+never loads Numba.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
 
 Q_LEVELS = 32767  # the question is quantized to int16: its share of the error bound is negligible
 
@@ -24,37 +24,6 @@ Q_LEVELS = 32767  # the question is quantized to int16: its share of the error b
 def query_levels(dim: int) -> int:
     """int16 levels for the question such that an int32 sum over `dim` products cannot overflow."""
     return max(1, min(Q_LEVELS, (2**31 - 1) // (127 * max(1, dim))))
-
-
-@njit(parallel=True, cache=True)
-def _dot_all(codes, scale, query, factor, out):  # noqa: ANN001, ANN202
-    n, d = codes.shape
-    for i in prange(n):
-        acc = np.int32(0)
-        for j in range(d):
-            acc += np.int32(codes[i, j]) * np.int32(query[j])
-        out[i] = np.float32(acc) * scale[i] * factor
-
-
-@njit(parallel=True, cache=True)
-def _dot_rows(codes, scale, rows, query, factor, out):  # noqa: ANN001, ANN202
-    d = codes.shape[1]
-    for n in prange(rows.shape[0]):
-        i = rows[n]
-        acc = np.int32(0)
-        for j in range(d):
-            acc += np.int32(codes[i, j]) * np.int32(query[j])
-        out[n] = np.float32(acc) * scale[i] * factor
-
-
-@njit(cache=True)
-def _exact(vectors, query, out):  # noqa: ANN001, ANN202
-    n, d = vectors.shape
-    for i in range(n):
-        acc = 0.0
-        for j in range(d):
-            acc += np.float64(vectors[i, j]) * np.float64(query[j])
-        out[i] = acc
 
 
 def quantize_query(query: np.ndarray) -> tuple[np.ndarray, float, float]:
@@ -85,10 +54,12 @@ def scan(codes: np.ndarray, scale: np.ndarray, query: np.ndarray, factor: float,
     product times the row's and the question's scales (float32: a relative error of 1e-7)."""
     out = np.empty(codes.shape[0] if rows is None else len(rows), dtype=np.float32)
     if len(out):
+        from rag.jit import dot_all, dot_rows
+
         if rows is None:
-            _dot_all(codes, scale, query, np.float32(factor), out)
+            dot_all(codes, scale, query, np.float32(factor), out)
         else:
-            _dot_rows(codes, scale, np.ascontiguousarray(rows, dtype=np.int64), query, np.float32(factor), out)
+            dot_rows(codes, scale, np.ascontiguousarray(rows, dtype=np.int64), query, np.float32(factor), out)
     return out
 
 
@@ -96,7 +67,9 @@ def exact_scores(vectors: np.ndarray, query: np.ndarray) -> np.ndarray:
     """Cosines of float rows with the (unit) question, each summed in float64 in index order."""
     out = np.empty(len(vectors), dtype=np.float64)
     if len(out):
-        _exact(np.ascontiguousarray(vectors, dtype=np.float32), np.ascontiguousarray(query, dtype=np.float32), out)
+        from rag.jit import exact
+
+        exact(np.ascontiguousarray(vectors, dtype=np.float32), np.ascontiguousarray(query, dtype=np.float32), out)
     return out
 
 

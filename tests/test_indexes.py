@@ -163,3 +163,30 @@ def test_dense_index_follows_the_store(fake_bot):
     fake_bot.ingest(files[2:3])
     assert len(fake_bot.catalog.dense) > before
     assert set(fake_bot.catalog.dense.ids) == {c["id"] for c in fake_bot.store.iter_chunks()}
+
+
+def test_a_store_searched_as_a_float_matrix_never_loads_numba(tmp_path):
+    """Numba and its threading layer cost about a second and 100 MB at start-up; a store small enough
+    to be searched as a float matrix does not need them (they were loaded on every first open)."""
+    import subprocess
+    import sys
+    import textwrap
+    from pathlib import Path
+
+    project = Path(__file__).resolve().parent.parent
+    script = textwrap.dedent(f"""
+        import sys
+        sys.path[:0] = [{str(project)!r}, {str(project / "tests")!r}]
+        from conftest import FakeEmbedder
+        from rag import Bot
+        from rag.settings import Settings
+        bot = Bot(Settings(store_dir={str(tmp_path / "store")!r}), embedder=FakeEmbedder())
+        assert bot.ingest().decisions == 5
+        del bot
+        bot = Bot(Settings(store_dir={str(tmp_path / "store")!r}), embedder=FakeEmbedder())
+        bot.ask("Must a council involve a non-resident parent in a single assessment?")
+        print("numba" in sys.modules)
+    """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=project, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "False"
