@@ -227,7 +227,9 @@ def _targets(results: dict) -> list[str]:
 def write_report(results: dict[str, Any], path: Path | None) -> str:
     lines = ["<!-- Written by benchmarks/run.py; do not edit by hand. -->", "# Benchmarks", "",
              f"Measured {dt.date.today().isoformat()} with `{results['command']}` on {machine()}; "
-             f"CPU features `{cpu_flags()}`.", ""]
+             f"CPU features `{cpu_flags()}`."
+             + (f" The million-chunk sections come from an earlier run on the same machine, "
+                f"`{results['million_command']}`." if results.get("million_command") else ""), ""]
     lines += _targets(results) + _ingest(results) + _tiers(results) + _million(results) + _archive(results)
     lines += ["## Start-up", "",
               f"- `rag.Bot()` to the first answer, in a fresh process with the model on disk: "

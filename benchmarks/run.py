@@ -1,4 +1,4 @@
-"""Benchmarks: `python benchmarks/run.py [--quick] [--json] [--tiers 1000,10000,100000] [--million]`.
+"""Benchmarks: `python benchmarks/run.py [--quick] [--json] [--no-report] [--million CHUNKS] [--million-from JSON]`.
 
 Measures, on this machine and in one run, our ingest against LangChain's tutorial pipeline, question
 latency at several store sizes with and without filters, the store alone at a million chunks,
@@ -116,13 +116,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-report", action="store_true", help="do not rewrite docs/benchmarks.md")
     parser.add_argument("--million", type=int, metavar="CHUNKS",
                         help="size of the archive tier (default: 1,000,000 in the full run, none with --quick)")
+    parser.add_argument("--million-from", type=Path, metavar="JSON",
+                        help="take the archive tier's figures from an earlier run's results (its "
+                        "var/benchmarks-partial.json or --json output) instead of re-running its two hours")
     args = parser.parse_args(argv)
     plan = dict(QUICK if args.quick else FULL)
+    earlier = _earlier_million(args.million_from) if args.million_from else None
     if args.million is not None:
         plan["million"] = args.million
+    if earlier:
+        plan["million"] = 0
     command = "python benchmarks/run.py" + (" --quick" if args.quick else "") + \
-        (f" --million {args.million}" if args.million is not None else "")
-    results: dict[str, Any] = {"command": command, "plan": plan}
+        (f" --million {args.million}" if args.million is not None else "") + \
+        (f" --million-from {args.million_from}" if earlier else "")
+    results: dict[str, Any] = {"command": command, "plan": plan, **(earlier or {})}
     with tempfile.TemporaryDirectory(prefix="rag-bench-") as tmp:
         work = Path(tmp)
         progress(f"ingest: {plan['ingest_decisions']} synthetic decisions, ours then the baseline")
@@ -160,6 +167,17 @@ def main(argv: list[str] | None = None) -> int:
     text = write_report(results, None if args.no_report else PROJECT / "docs" / "benchmarks.md")
     print(json.dumps(results) if args.json else text)
     return 0
+
+
+def _earlier_million(path: Path) -> dict:
+    """The archive tier's results (and the command that measured them) from an earlier run."""
+    try:
+        earlier = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"--million-from {path}: cannot read it ({exc})") from None
+    if not earlier.get("million") or not earlier.get("archive"):
+        raise SystemExit(f"--million-from {path}: it holds no complete archive tier (run it to the end first)")
+    return {"million": earlier["million"], "archive": earlier["archive"], "million_command": earlier["command"]}
 
 
 def disk_mb(folder: Path) -> float:
