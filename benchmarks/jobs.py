@@ -133,11 +133,17 @@ def latency(p: dict) -> dict:
     bot.ask(QUESTIONS[0])  # loads the model and the indexes
     warm = time.perf_counter() - started
     out: dict[str, Any] = {"first_answer_s": round(warm, 2), "chunks": bot.store.count_chunks()}
+    return {**out, **answer_latencies(bot, p.get("rounds", 3))}
+
+
+def answer_latencies(bot: Any, rounds: int) -> dict[str, Any]:
+    """Retrieval and whole answers with each kind of filter (percentiles), then the memory."""
+    out: dict[str, Any] = {}
     for label, filters in _filters(bot).items():
         for mode in ("retrieve", "answer"):
             call = bot.retrieve if mode == "retrieve" else bot.ask
             samples = []
-            for question in QUESTIONS * p.get("rounds", 3):
+            for question in QUESTIONS * rounds:
                 t = time.perf_counter()
                 call(question, filters)
                 samples.append(time.perf_counter() - t)

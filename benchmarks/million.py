@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks.jobs import QUESTIONS, _filters, peak_rss_mb, percentiles, rss_mb
+from benchmarks.jobs import QUESTIONS, answer_latencies, percentiles, rss_mb
 
 PROJECT = Path(__file__).resolve().parent.parent
 K = 50
@@ -47,17 +47,7 @@ def open_and_answer(p: dict) -> dict:
     out: dict[str, Any] = {"open_s": round(time.perf_counter() - started, 1), "chunks": len(state.indexes.dense),
                            "rebuilt": bot.catalog.updater.rebuilds}
     bot.ask(QUESTIONS[0])
-    for label, filters in _filters(bot).items():
-        for mode in ("retrieve", "answer"):
-            call = bot.retrieve if mode == "retrieve" else bot.ask
-            samples = []
-            for question in QUESTIONS * p.get("rounds", 3):
-                t = time.perf_counter()
-                call(question, filters)
-                samples.append(time.perf_counter() - t)
-            out[f"{mode} / {label}"] = percentiles(samples)
-    out["rss_mb"] = rss_mb()
-    out["peak_rss_mb"] = peak_rss_mb()
+    out.update(answer_latencies(bot, p.get("rounds", 3)))
     out["index_disk_mb"] = round(sum(f.stat().st_size for f in bot.catalog.updater.folder.rglob("*")
                                      if f.is_file()) / 2**20, 1)
     return out

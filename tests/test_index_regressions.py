@@ -53,16 +53,3 @@ def test_a_question_does_not_wait_for_an_update(tmp_path, monkeypatch):
     during = [h.id for h in server.retrieve(QUESTION, k=5).hits]
     assert time.monotonic() - started < 1.0, "the question waited for the update"
     assert during == before
-
-
-def test_an_unchanged_store_is_not_reread(tmp_path, monkeypatch):
-    bot = _bot(tmp_path / "store")
-    bot.ingest(FILES[:2])
-    bot.catalog.recheck_seconds = 0.0
-    reads = []
-    original = Store.registry
-    monkeypatch.setattr(Store, "registry", lambda self: reads.append(1) or original(self))
-    for _ in range(3):
-        bot.catalog.refresh()
-        bot.retrieve(QUESTION)
-    assert reads == []

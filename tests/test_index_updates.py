@@ -196,6 +196,7 @@ def test_an_unchanged_store_is_checked_by_its_stamp_not_by_reading_the_registry(
     monkeypatch.setattr(Store, "registry", lambda self: reads.append(1) or original(self))
     for _ in range(5):
         bot.catalog.refresh()
+        bot.retrieve(QUESTIONS[0])
     assert reads == []
     bot.ingest(FILES[2:3])
     assert "19 012 512" in bot.catalog.decisions
