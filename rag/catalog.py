@@ -35,6 +35,9 @@ from rag.store import Store
 
 RECHECK_SECONDS = 5.0
 EXIT_WAIT_SECONDS = 30.0
+MATCHING_CACHE = 256  # filter combinations remembered per registry
+TEXT_FIELDS = ("council", "category", "subcategory", "outcome")
+_GENERIC = frozenset("county council borough city district metropolitan london royal of the and".split())
 _running: list[threading.Thread] = []
 
 
@@ -53,9 +56,6 @@ def _finish() -> None:
     deadline = time.monotonic() + EXIT_WAIT_SECONDS
     for thread in list(_running):
         thread.join(max(0.0, deadline - time.monotonic()))
-MATCHING_CACHE = 256  # filter combinations remembered per registry
-TEXT_FIELDS = ("council", "category", "subcategory", "outcome")
-_GENERIC = frozenset("county council borough city district metropolitan london royal of the and".split())
 
 
 @dataclass(frozen=True)

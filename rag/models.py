@@ -28,7 +28,8 @@ SECTION_KINDS = (
 
 # How a synthetic decision (data/synthetic, written for our evaluations) is labelled wherever it is
 # named, so that it can never pass for a real one.
-SYNTHETIC_MARK = ", synthetic: not a real decision"
+SYNTHETIC_NOTE = "synthetic: not a real decision"  # beside every citation of a synthetic decision
+SYNTHETIC_MARK = f", {SYNTHETIC_NOTE}"
 
 
 @dataclass(frozen=True)

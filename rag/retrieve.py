@@ -137,7 +137,7 @@ def _fuse(q: Question, vector: list[float], queries: list[list[float]], catalog:
 
 def _reweigh(q: Question, order: list[str], fused: dict[str, float], catalog: Catalog) -> list[str]:
     """The leading candidates re-ordered by what the question is after: its intent lifts the
-    sections that say it; summaries, method and allegations yield to findings unless asked for."""
+    sections that say it; the method section and allegations yield to findings unless asked for."""
     kind_of = catalog.dense.kind
     for kinds, factor in q.boosts:
         for chunk_id in order:

@@ -16,7 +16,7 @@ import gradio as gr
 from rag.bot import Bot
 from rag.errors import InputError, RagError
 from rag.filters import Filters
-from rag.models import Answer, Citation
+from rag.models import SYNTHETIC_NOTE, Answer, Citation
 from rag.parse import parse_decision
 from rag.ratelimit import RateLimiter, too_many
 from rag.settings import Settings
@@ -146,7 +146,7 @@ class ChatApp:
             return [], esc(str(exc))
         metas = [m for m in self.bot.catalog.decisions.values() if not filters.active or filters.matches(m)]
         metas.sort(key=lambda m: m.get("decision_date") or "", reverse=True)
-        rows = [[m["ref"], m["council"] + (" [synthetic: not a real decision]" if m.get("synthetic") else ""),
+        rows = [[m["ref"], m["council"] + (f" [{SYNTHETIC_NOTE}]" if m.get("synthetic") else ""),
                  m.get("decision_date", ""), m.get("outcome", ""), m.get("category", ""),
                  m.get("subcategory", ""), m.get("paragraphs", 0),
                  f"£{m['financial_remedy']:,.0f}" if m.get("has_financial_remedy") else ""] for m in metas]
