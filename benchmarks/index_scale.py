@@ -6,6 +6,14 @@ and writes them `--copies` times over (each copy under other ids and references,
 jittered) into an index folder, without Chroma.  A second run, in a fresh process, opens that
 folder and times the dense and BM25 searches with each kind of filter, and the memory: what the
 million-chunk tier of benchmarks/run.py measures, minus Chroma and the rest of the answer.
+
+`--archive OUT` then makes OUT a store the whole application opens: the registry of every copied
+decision written to Chroma (real metadata and vectors, so the first open reads the registry from
+the store as usual) and the index folder as its saved index; its chunk collection stays empty,
+since answers read chunks from the index alone (tests/test_index_updates.py checks that).  A run
+with OUT existing measures, each in a fresh process, restart to the first answer (twice), and the
+whole answers with each filter and the memory while answering: the million-chunk tier's restart
+and memory rows in minutes instead of a two-hour store build.
 """
 
 from __future__ import annotations
@@ -33,15 +41,17 @@ def build(store: Path, folder: Path, copies: int) -> float:
     bot = Bot(Settings(store_dir=store))
     chunks = [(c["id"], c["metadata"]["ref"], c["metadata"].get("section_kind", "other"),
                bool(c["metadata"].get("reported")), np.asarray(c["vector"], np.float32),
-               row_tokens(c["metadata"], c["text"])) for c in bot.store.iter_chunks(vectors=True)]
+               row_tokens(c["metadata"], c["text"]), c["text"], c["metadata"])
+              for c in bot.store.iter_chunks(vectors=True)]
     rng = np.random.default_rng(0)
     started, segments = time.perf_counter(), []
     folder.mkdir(parents=True, exist_ok=True)
     for copy in range(copies):
         rows = Rows()
-        for chunk_id, ref, kind, reported, vector, tokens in chunks:
+        for chunk_id, ref, kind, reported, vector, tokens, text, meta in chunks:
             jittered = vector + rng.normal(0, 0.01, size=vector.shape).astype(np.float32) if copy else vector
-            rows.add(f"{chunk_id}#{copy}", f"{ref}#{copy}", kind, reported, jittered, tokens)
+            rows.add(f"{chunk_id}#{copy}", f"{ref}#{copy}", kind, reported, jittered, tokens, text,
+                     dict(meta, ref=f"{ref}#{copy}"))
         segments.append({"name": write_segment(folder, rows, len(chunks[0][4])), "rows": len(rows), "deleted": []})
     write_manifest(folder, Manifest(basis="scale", dim=len(chunks[0][4]), generation=1, segments=segments))
     return time.perf_counter() - started
@@ -75,14 +85,96 @@ def measure(folder: Path) -> dict:
     return out
 
 
+def make_archive(store: Path, folder: Path, out: Path, copies: int) -> float:
+    """A store holding the registry of every copy, with `folder` as its saved index."""
+    import shutil
+
+    from rag import Bot, Settings
+    from rag.indexes import basis, version_of
+    from rag.manifest import Manifest, read_manifest, write_manifest
+
+    got = Bot(Settings(store_dir=store)).store._decisions.get(include=["metadatas", "documents", "embeddings"])
+    bot = Bot(Settings(store_dir=out))
+    decisions, versions = bot.store._decisions, {}  # the registry collection, written directly
+    for copy in range(copies):
+        metas = [dict(m, ref=f"{m['ref']}#{copy}") for m in got["metadatas"]]
+        versions.update((m["ref"], version_of(m)) for m in metas)
+        ids = [f"{i}#{copy}" for i in got["ids"]]
+        for a in range(0, len(ids), bot.store.max_batch):
+            part = slice(a, a + bot.store.max_batch)
+            decisions.add(ids=ids[part], metadatas=metas[part], documents=got["documents"][part],
+                          embeddings=np.asarray(got["embeddings"][part], dtype=np.float32))
+    bot.store._stamp()
+    target = out / "indexes" / bot.settings.collection
+    shutil.copytree(folder, target)
+    saved = read_manifest(target)
+    write_manifest(target, Manifest(basis=basis(bot.store.embedder), dim=saved.dim, generation=1,
+                                    segments=saved.segments, versions=versions))
+    started = time.perf_counter()
+    bot.catalog.state  # the first open: reads the registry from the store, then saves it beside the index
+    assert bot.catalog.updater.reads == 0 and bot.catalog.updater.rebuilds == 0, "the saved index was not used"
+    return time.perf_counter() - started
+
+
+def measure_archive(out: Path) -> dict:
+    from benchmarks.run import job
+
+    restarts = [job("cold_start", store=str(out)) for _ in range(2)]
+    answers = job("archive_answers", module="benchmarks.index_scale", store=str(out))
+    return {"restart_s": [round(r["seconds"], 2) for r in restarts],
+            "restart_peak_rss_mb": [round(r["peak_rss_mb"]) for r in restarts], **answers}
+
+
+def archive_answers(p: dict) -> dict:
+    """Whole answers with each filter on a restarted archive, then the memory while answering."""
+    from benchmarks.jobs import answer_latencies
+    from rag import Bot, Settings
+
+    bot = Bot(Settings(store_dir=Path(p["store"])))
+    started = time.perf_counter()
+    rows = len(bot.catalog.state.indexes.dense)
+    out = {"rows": rows, "decisions": len(bot.catalog.decisions), "open_s": round(time.perf_counter() - started, 2)}
+    bot.ask(QUESTIONS[0])
+    out.update(answer_latencies(bot, 3))
+    out["rss_mb"], out["peak_rss_mb"] = round(out["rss_mb"]), round(out["peak_rss_mb"])
+    return out
+
+
+def run(store: Path, work: Path, copies: int) -> dict:
+    """The three steps, each in a fresh process (benchmarks/run.py calls this on its 100k tier):
+    the index folder, the archive around it, then the restart and memory measurements."""
+    import os
+    import subprocess
+
+    env = dict(os.environ, PYTHONPATH=str(PROJECT), HF_HUB_OFFLINE="1")
+    base = [sys.executable, str(Path(__file__)), str(store), "--copies", str(copies),
+            "--folder", str(work / "index-scale")]
+    for extra in ([], ["--archive", str(work / "index-scale-archive")], ["--archive", str(work / "index-scale-archive")]):
+        proc = subprocess.run(base + extra, cwd=PROJECT, env=env, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise SystemExit(f"index-scale archive failed:\n{proc.stderr[-3000:]}")
+    return {"copies": copies, **json.loads(proc.stdout.strip().splitlines()[-1])}
+
+
 def main() -> int:
+    if len(sys.argv) == 3 and sys.argv[1] == "archive_answers":  # a job of measure_archive
+        print(json.dumps(archive_answers(json.loads(sys.argv[2]))))
+        return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("store", type=Path)
     parser.add_argument("--copies", type=int, default=10)
     parser.add_argument("--folder", type=Path, default=Path("/tmp/rag-index-scale"))
+    parser.add_argument("--archive", type=Path, help="a store around the folder, for restart and memory")
     args = parser.parse_args()
     if not (args.folder / "manifest.json").exists():
         print(f"built in {build(args.store, args.folder, args.copies):.0f} s; run again to measure", file=sys.stderr)
+        return 0
+    if args.archive and not args.archive.exists():
+        seconds = make_archive(args.store, args.folder, args.archive, args.copies)
+        print(f"archive made; its first open took {seconds:.0f} s; run again to measure", file=sys.stderr)
+        return 0
+    if args.archive:
+        print(json.dumps(measure_archive(args.archive)))
         return 0
     print(json.dumps(measure(args.folder)))
     return 0

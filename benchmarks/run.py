@@ -26,15 +26,16 @@ from typing import Any
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
+from benchmarks.index_scale import run as run_index_scale  # noqa: E402
 from benchmarks.million import run as run_million  # noqa: E402
 from benchmarks.report import write_report  # noqa: E402
 from benchmarks.synthetic import write_corpus  # noqa: E402
 from rag.embed import MINILM_NAME  # noqa: E402
 
 QUICK = {"ingest_decisions": 8, "tiers": [1000], "server_tier": 1000, "million": 0, "rounds": 1,
-         "server_ingest_chunks": 500}
+         "server_ingest_chunks": 500, "index_scale": 0}
 FULL = {"ingest_decisions": 300, "tiers": [1000, 10000, 100000], "server_tier": 100000, "million": 1_000_000,
-        "rounds": 3, "server_ingest_chunks": 5000}
+        "rounds": 3, "server_ingest_chunks": 5000, "index_scale": 11}
 PARTIAL = PROJECT / "var" / "benchmarks-partial.json"
 
 
@@ -144,6 +145,9 @@ def main(argv: list[str] | None = None) -> int:
             built = job("build_tier", corpus=str(work / f"corpus-{chunks}"), store=str(store), chunks=chunks)
             results["tiers"][str(chunks)] = {"build": built, **job("latency", store=str(store),
                                                                    rounds=plan["rounds"])}
+        if plan["index_scale"] and "100000" in results["tiers"]:
+            progress(f"the 100k tier's rows {plan['index_scale']} times over: restart and memory", results)
+            results["index_scale"] = run_index_scale(work / "tier-100000", work, plan["index_scale"])
         if plan["million"]:
             progress(f"store alone at {plan['million']:,} chunks (precomputed vectors)", results)
             store = work / "tier-1m"

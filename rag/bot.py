@@ -189,7 +189,7 @@ class Bot:
                  context: str = "") -> Retrieval:
         """Hybrid, exactly filtered retrieval (see `rag.retrieve`)."""
         q = question if isinstance(question, Question) else self.understand(question, filters, context)
-        return retrieve(q, store=self.store, catalog=self.catalog, embedder=self.embedder, k=k)
+        return retrieve(q, catalog=self.catalog, embedder=self.embedder, k=k)
 
     @property
     def chat_model(self) -> BaseChatModel:
@@ -230,7 +230,7 @@ class Bot:
         """The decisions a set question describes.  Where that reading finds none, the question may
         be about a passage after all ("how many other cases did the council go back over?"): it is
         then answered as an ordinary question if the passages support it, after the plain "none"."""
-        answer = answer_set(q, self.catalog, self.store,
+        answer = answer_set(q, self.catalog,
                             lambda topic: self.retrieve(self.understand(topic, q.filters), k=20))
         if not answer.abstained or not q.topic:
             return answer

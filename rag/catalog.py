@@ -17,11 +17,11 @@ import re
 import threading
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 
 from rag.bm25 import LexicalIndex
 from rag.dense import DenseIndex
@@ -132,20 +132,10 @@ class Catalog:
 
     def _warm(self, indexes: Indexes) -> None:
         """On the first open, while the caller goes on (loading the model, most often), load the
-        compiled kernels and let Chroma load what its first read of chunks needs (a second or more
-        for a whole archive): the first answer after a restart does not wait for them in turn."""
-        def chroma() -> None:
-            try:
-                if indexes.table.count:
-                    self.store.get_chunks([indexes.table.id_of(int(np.flatnonzero(indexes.table.live)[0]))])
-            except RagError:
-                pass  # the question that follows reports it
-
-        targets = [chroma]
+        compiled kernels: the first answer after a restart does not wait for them in turn.  The
+        store is not read at all: answers quote the index's own copy of each chunk."""
         if indexes.dense.scans_int8:  # a store searched as a float matrix never loads Numba
-            targets.append(warm)
-        for target in targets:
-            _start(threading.Thread(target=target, name="rag-warm", daemon=True))
+            _start(threading.Thread(target=warm, name="rag-warm", daemon=True))
 
     def _check_in_background(self) -> None:
         self._checked = time.monotonic()  # one check per interval, however many questions ask
@@ -188,6 +178,10 @@ class Catalog:
     @property
     def dense(self) -> DenseIndex:
         return self.state.indexes.dense
+
+    def get_chunks(self, ids: Sequence[str]) -> list[dict[str, Any]]:
+        """Chunks by id (in the order asked) from the index's own copy, not the store."""
+        return self.state.indexes.table.chunks(ids)
 
     def matching(self, filters: Filters | None) -> frozenset[str] | None:
         """References of the decisions the filters allow; None when nothing is filtered.  Exactly

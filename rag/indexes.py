@@ -60,12 +60,13 @@ def version_of(meta: dict[str, Any]) -> str:
 
 
 def add_chunk(rows: Rows, chunk: dict) -> None:
-    """A store chunk (id, text, metadata, vector) as a segment row; rows keep the order they are
+    """A store chunk (id, text, metadata, vector) as a segment row, its text and metadata kept for
+    answers to quote; rows keep the order they are
     added in: the order they were written, as the old whole-store rebuild had them (ties among
     equal scores keep their old order)."""
     meta = chunk["metadata"]
     rows.add(chunk["id"], meta["ref"], meta.get("section_kind", "other"), bool(meta.get("reported")),
-             chunk["vector"], row_tokens(meta, chunk["text"]))
+             chunk["vector"], row_tokens(meta, chunk["text"]), chunk["text"], meta)
 
 
 @dataclass
@@ -108,6 +109,7 @@ class Updater:
         self.basis = basis(store.embedder)
         self.reads = 0  # decisions read back from the store (for tests and benchmarks)
         self.rebuilds = 0
+        self._saved: dict[Path, str | None] = {}  # the stamp each folder's saved registry is known to hold
 
     def saved_registry(self, stamp: str | None) -> dict[str, dict] | None:
         """The registry saved beside the index (or the snapshot) at this very change stamp."""
@@ -115,11 +117,14 @@ class Updater:
             if folder is not None:
                 registry = saved_registry(folder, stamp)
                 if registry is not None:
+                    self._saved[folder] = stamp
                     return registry
         return None
 
     def remember_registry(self, stamp: str | None, registry: dict[str, dict]) -> None:
-        """Save the registry beside the index, and beside the snapshot when that holds the same."""
+        """Save the registry beside the index, and beside the snapshot when that holds the same;
+        not again where it is already saved at this stamp (a second or more for a whole archive,
+        on every restart)."""
         mine = read_manifest(self.folder)
         targets = [self.folder]
         if self.snapshot is not None and mine is not None:
@@ -127,8 +132,11 @@ class Updater:
             if shared is not None and shared.versions == mine.versions:
                 targets.append(self.snapshot)
         for folder in targets:
+            if stamp is not None and self._saved.get(folder) == stamp:
+                continue
             try:
                 save_registry(folder, stamp, registry)
+                self._saved[folder] = stamp
             except OSError:
                 pass  # a folder this process cannot write: the next start reads the store's registry
 

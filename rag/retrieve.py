@@ -18,7 +18,6 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from rag.catalog import Catalog
-from rag.store import Store
 from rag.understand import Question
 
 RRF_K = 60
@@ -158,7 +157,6 @@ def _reweigh(q: Question, order: list[str], fused: dict[str, float], catalog: Ca
 def retrieve(
     q: Question,
     *,
-    store: Store,
     catalog: Catalog,
     embedder: Embeddings,
     k: int = 8,
@@ -167,7 +165,7 @@ def retrieve(
 ) -> Retrieval:
     """The best `k` chunks for an understood question.  Its context (an earlier question in a
     conversation) is searched too and fused in, so that a short follow-up keeps its subject.
-    Ranking runs on the in-memory indexes; only the chosen `k` chunks are read from the store."""
+    Ranking runs on the indexes; only the chosen `k` chunks' texts are read (from the index's files)."""
     allowed = catalog.matching(q.filters)
     if q.refs:  # a case reference in the question pins the search to that decision
         allowed = q.refs if allowed is None else allowed & q.refs
@@ -182,8 +180,8 @@ def retrieve(
     rankings, fused, lexical_scores = _fuse(q, vector, queries, catalog, embedder, allowed, candidates)
     order = _reweigh(q, sorted(fused, key=fused.get, reverse=True)[: max(k * 4, 20)], fused, catalog)
     powers = [i for i in order if catalog.dense.kind(i) in BOILERPLATE_KINDS]
-    texts = {row["id"]: row["text"] for row in store.get_chunks(powers)} if powers else {}
-    rows = store.get_chunks(_select(order, catalog.dense.kind, k, max_per_decision, texts))
+    texts = {row["id"]: row["text"] for row in catalog.get_chunks(powers)} if powers else {}
+    rows = catalog.get_chunks(_select(order, catalog.dense.kind, k, max_per_decision, texts))
     similarity = _similarities(queries, [catalog.dense.vector(row["id"]) for row in rows])
     hits = [Hit(id=row["id"], ref=row["metadata"]["ref"], paragraph=row["metadata"].get("para_first") or None,
                 text=row["text"], metadata=row["metadata"], score=fused[row["id"]], similarity=sim,

@@ -131,6 +131,18 @@ class Table:
             cache.clear()
         cache[key] = value
 
+    def chunks(self, ids: Sequence[str]) -> list[dict]:
+        """The live chunks of these ids (id, text, metadata), in the order asked; ids with no live
+        row are left out.  Read from the segments' files: an answer never waits for the store."""
+        out = []
+        for chunk_id in ids:
+            row = self.find(chunk_id)
+            if row >= 0:
+                n = int(np.searchsorted(self.offsets, row, side="right")) - 1
+                text, metadata = self.segments[n].doc(row - int(self.offsets[n]))
+                out.append({"id": chunk_id, "text": text, "metadata": metadata})
+        return out
+
     def vectors(self, rows: np.ndarray) -> np.ndarray:
         """Float rows from disk, in the order asked."""
         out = np.empty((len(rows), self.segments[0].dim if self.segments else 0), dtype=np.float32)

@@ -7,7 +7,9 @@ shared snapshot can hard-link the files instead of copying them.
 
 Each segment holds, per row: the chunk id, its decision, section kind and "only reported speech"
 flag; the float32 unit vector (read with pread for the few rows a question rescores, never held
-in memory), its int8 codes with a per-row scale and error bound (memory-mapped and scanned by
+in memory), the chunk's text and metadata (read with pread for the few rows an answer quotes, so
+answering never reads the store: an embedded Chroma loads a whole collection's vectors, 1.7 GB at
+a million chunks, on its first read), its int8 codes with a per-row scale and error bound (memory-mapped and scanned by
 every question); and, for BM25, the row's token count and the postings (row, term frequency) of
 each token, keyed by a stable 64-bit hash of the token so that no vocabulary has to be loaded to
 answer.  The token strings are kept too, read only when asked for (`doc_freq`).
@@ -21,7 +23,7 @@ import os
 import uuid
 import weakref
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -37,8 +39,10 @@ class Rows:
 
     def __init__(self, ids: Sequence[str] = (), refs: Sequence[str] = (), kinds: Sequence[str] = (),
                  reported: Sequence[bool] = (), vectors: Sequence[Sequence[float]] | np.ndarray = (),
-                 tokens: Sequence[list[str]] = ()) -> None:
+                 tokens: Sequence[list[str]] = (), texts: Sequence[str] | None = None,
+                 metadatas: Sequence[dict] | None = None) -> None:
         self.ids: list[str] = []
+        self.docs: list[bytes] = []
         self.refs: list[str] = []
         self.kinds: list[str] = []
         self.reported: list[bool] = []
@@ -47,12 +51,15 @@ class Rows:
         self.token_ids: list[np.ndarray] = []
         self.token_tf: list[np.ndarray] = []
         self.lengths: list[int] = []
-        for row in zip(ids, refs, kinds, reported, vectors, tokens):
+        texts = texts if texts is not None else [""] * len(ids)
+        metadatas = metadatas if metadatas is not None else [{}] * len(ids)
+        for row in zip(ids, refs, kinds, reported, vectors, tokens, texts, metadatas):
             self.add(*row)
 
     def add(self, chunk_id: str, ref: str, kind: str, reported: bool, vector: Sequence[float],
-            tokens: list[str]) -> None:
+            tokens: list[str], text: str = "", metadata: dict | None = None) -> None:
         self.ids.append(chunk_id)
+        self.docs.append(encode_doc(text, metadata or {}))
         self.refs.append(ref)
         self.kinds.append(kind)
         self.reported.append(bool(reported))
@@ -69,6 +76,10 @@ class Rows:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+
+def encode_doc(text: str, metadata: dict) -> bytes:
+    return json.dumps([text, metadata], ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def unit_rows(vectors: Sequence[Sequence[float]] | np.ndarray, dim: int) -> np.ndarray:
@@ -112,6 +123,18 @@ def _postings(rows: Rows) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray
     return [words[i] for i in order], hashes[order], pointers, row_of[by_token], tf[by_token]
 
 
+def _save_docs(path: Path, docs: Iterable[bytes], n: int) -> np.ndarray:
+    """Write the rows' documents one after another; their n + 1 byte offsets."""
+    pointers = np.zeros(n + 1, dtype=np.int64)
+    with open(path, "wb") as out:
+        for i, doc in enumerate(docs):
+            out.write(doc)
+            pointers[i + 1] = pointers[i] + len(doc)
+        out.flush()
+        os.fsync(out.fileno())
+    return pointers
+
+
 def _tf_dtype(tf: np.ndarray) -> np.dtype:
     return np.dtype(np.uint16 if tf.size == 0 or int(tf.max()) < 65536 else np.uint32)
 
@@ -121,12 +144,13 @@ def write_segment(parent: Path, rows: Rows, dim: int) -> str:
     (written under a temporary name, flushed, then renamed) or not at all."""
     vocab, hashes, pointers, post_rows, tf = _postings(rows)
     return _write(parent, dim, rows.ids, rows.refs, rows.kinds, np.asarray(rows.reported, dtype=np.uint8),
-                  unit_rows(rows.vectors, dim), None, np.asarray(rows.lengths, dtype=np.int32),
+                  unit_rows(rows.vectors, dim), None, rows.docs, np.asarray(rows.lengths, dtype=np.int32),
                   vocab, hashes, pointers, post_rows, tf)
 
 
 def _write(parent: Path, dim: int, ids: Sequence[str], refs: Sequence[str], kinds: Sequence[str],
-           reported: np.ndarray, vectors: np.ndarray, quantized: tuple | None, doclen: np.ndarray,
+           reported: np.ndarray, vectors: np.ndarray, quantized: tuple | None, docs: Iterable[bytes],
+           doclen: np.ndarray,
            vocab: Sequence[str], hashes: np.ndarray, pointers: np.ndarray, post_rows: np.ndarray,
            tf: np.ndarray) -> str:
     name = f"seg-{uuid.uuid4().hex[:16]}"
@@ -150,6 +174,7 @@ def _write(parent: Path, dim: int, ids: Sequence[str], refs: Sequence[str], kind
                         ("tokptr.i64", pointers.astype(np.int64)), ("postrow.i32", post_rows.astype(np.int32)),
                         ("posttf.bin", tf.astype(_tf_dtype(tf)))):
         _save(tmp, file, array)
+    _save(tmp, "docptr.i64", _save_docs(tmp / "docs.bin", docs, len(ids)))
     (tmp / "vocab.json").write_text(json.dumps(list(vocab)), encoding="utf-8")
     (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
     fd = os.open(tmp, os.O_RDONLY)
@@ -194,8 +219,13 @@ class Segment:
         self.post_tf = _map(folder, "posttf.bin", meta["tf"], (meta["postings"],))
         if (folder / "vectors.f32").stat().st_size != n * dim * 4:
             raise ValueError(f"segment {folder} is damaged: its vectors file has the wrong size")
+        self.doc_ptr = _map(folder, "docptr.i64", np.int64, (n + 1,))
+        if (folder / "docs.bin").stat().st_size != int(self.doc_ptr[-1]):
+            raise ValueError(f"segment {folder} is damaged: its documents file has the wrong size")
         self._fd = os.open(folder / "vectors.f32", os.O_RDONLY)
         weakref.finalize(self, os.close, self._fd)
+        self._docs_fd = os.open(folder / "docs.bin", os.O_RDONLY)
+        weakref.finalize(self, os.close, self._docs_fd)
         self._vocab: list[str] | None = None
         self._sorted_ids: np.ndarray | None = None
 
@@ -204,6 +234,15 @@ class Segment:
         width = self.dim * 4
         data = b"".join(os.pread(self._fd, width, int(r) * width) for r in local_rows)
         return np.frombuffer(data, dtype=np.float32).reshape(-1, self.dim)
+
+    def doc_bytes(self, local_row: int) -> bytes:
+        start, end = int(self.doc_ptr[local_row]), int(self.doc_ptr[local_row + 1])
+        return os.pread(self._docs_fd, end - start, start)
+
+    def doc(self, local_row: int) -> tuple[str, dict]:
+        """A row's chunk text and metadata, read from disk."""
+        text, metadata = json.loads(self.doc_bytes(local_row))
+        return text, metadata
 
     def all_vectors(self) -> np.ndarray:
         return np.fromfile(self.folder / "vectors.f32", dtype=np.float32).reshape(-1, self.dim)
@@ -280,6 +319,7 @@ def merge_segments(parent: Path, parts: Sequence[tuple[Segment, np.ndarray]]) ->
     doclen = cat(lambda s: s.doclen)
     reported = cat(lambda s: s.reported)
     empty = np.zeros(0, np.int64)
-    return _write(parent, parts[0][0].dim, ids, refs, kinds, reported, vectors, quantized, doclen,
+    docs = (seg.doc_bytes(r) for seg, keep in parts for r in np.flatnonzero(keep).tolist())
+    return _write(parent, parts[0][0].dim, ids, refs, kinds, reported, vectors, quantized, docs, doclen,
                   [words[h] for h in hashes.tolist()], hashes, pointers,
                   np.concatenate(rows_out) if rows_out else empty, np.concatenate(tf_out) if tf_out else empty)

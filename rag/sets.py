@@ -14,7 +14,6 @@ from rag.extractive import best_quote, decision_line
 from rag.lexical import stems
 from rag.models import Answer, Citation
 from rag.retrieve import Hit, Retrieval
-from rag.store import Store
 from rag.understand import Question
 
 TOPIC_SIMILARITY = 0.35
@@ -30,9 +29,9 @@ def _about(hit: Hit, topic: str) -> bool:
     )
 
 
-def _summary_hit(store: Store, ref: str, meta: dict) -> Hit | None:
+def _summary_hit(catalog: Catalog, ref: str, meta: dict) -> Hit | None:
     key = ref.replace(" ", "-")
-    rows = store.get_chunks([f"{key}:summary:0", f"{key}:p001:0"])
+    rows = catalog.get_chunks([f"{key}:summary:0", f"{key}:p001:0"])
     if not rows:
         return None
     row = rows[0]
@@ -40,8 +39,7 @@ def _summary_hit(store: Store, ref: str, meta: dict) -> Hit | None:
                text=row["text"], metadata=row["metadata"], score=0.0)
 
 
-def answer_set(q: Question, catalog: Catalog, store: Store,
-               retrieve_topic) -> Answer:  # noqa: ANN001 - callable(topic) -> Retrieval
+def answer_set(q: Question, catalog: Catalog, retrieve_topic) -> Answer:  # noqa: ANN001 - callable(topic) -> Retrieval
     """List (and count) the decisions the question describes, each cited."""
     question, filters, topic = q.asked, q.filters, q.topic
     matched = catalog.matching(filters) if filters.active else set(catalog.decisions)
@@ -68,7 +66,7 @@ def answer_set(q: Question, catalog: Catalog, store: Store,
         # The summary says what the decision was about and how it ended; where the topic was found
         # in another passage, that passage follows as the evidence.
         quoted = []
-        summary = _summary_hit(store, ref, meta)
+        summary = _summary_hit(catalog, ref, meta)
         if summary is not None:
             quoted.append((summary, summary.text))
         hit = evidence.get(ref)

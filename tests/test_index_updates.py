@@ -46,6 +46,9 @@ def _answers(bot: Bot) -> dict:
                 out[n, label, size] = _canonical(catalog.dense.search(vector, 30, allowed))
             out[n, label, "bm25"] = _canonical(catalog.lexical.search(question, 30, allowed))
     out["ids"] = sorted(catalog.dense.ids)
+    kept = {c["id"]: (c["text"], c["metadata"]) for c in catalog.get_chunks(out["ids"])}
+    assert kept == {c["id"]: (c["text"], c["metadata"]) for c in bot.store.get_chunks(out["ids"])}, \
+        "the index's copy of every chunk (what answers quote) is the store's"
     out["rarity"] = [round(catalog.lexical.rarity(t), 9) for t in ("council", "assess", "nonexistentword")]
     out["doc_freq"] = sorted(catalog.lexical.doc_freq.items())
     return out
@@ -200,6 +203,32 @@ def test_an_unchanged_store_is_checked_by_its_stamp_not_by_reading_the_registry(
     assert reads == []
     bot.ingest(FILES[2:3])
     assert "19 012 512" in bot.catalog.decisions
+
+
+def test_a_restart_does_not_write_the_saved_registry_again(tmp_path):
+    """Writing a whole archive's registry took over a second of every restart, to save what the
+    file already held."""
+    store = tmp_path / "store"
+    _bot(store).ingest()
+    saved = store / "indexes" / Settings(store_dir=store).collection / "registry.json"
+    before = saved.stat()
+    again = _bot(store)
+    assert again.ask(QUESTIONS[0]).citations and again.catalog.updater.reads == 0
+    after = saved.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+
+
+def test_answers_after_a_restart_read_no_chunk_from_the_store(tmp_path, monkeypatch):
+    """An embedded Chroma loads a collection's every vector on its first read of it (1.7 GB and
+    seconds at a million chunks): a restarted process answers from the index's own copy."""
+    store = tmp_path / "store"
+    _bot(store).ingest()
+    for name in ("get_chunks", "chunks_of", "iter_chunks", "chunk_ids", "section_ids", "query"):
+        monkeypatch.setattr(Store, name, lambda self, *a, _n=name, **k: pytest.fail(f"the store was read: {_n}"))
+    again = _bot(store)
+    answers = [again.ask(question) for question in (*QUESTIONS, "Which decisions were upheld?")]
+    assert all(c.verified for a in answers for c in a.citations)
+    assert sum(bool(a.citations) for a in answers) >= 3 and answers[-1].citations
 
 
 def test_the_vectors_of_an_int8_index_match_the_store(tmp_path):

@@ -161,7 +161,9 @@ def test_server_that_went_away_is_a_store_error(tmp_path):
 
 
 def test_the_server_going_away_gives_clear_errors_then_recovers(tmp_path):
-    """No restart of the client is needed: the same Bot answers again once the server is back."""
+    """Questions go on being answered from the local index while the server is away (answers read
+    no chunk from the store); what needs the server fails at once with one line; no restart of the
+    client is needed once it is back."""
     folder, port = tmp_path / "server", _free_port()
     folder.mkdir()
     question = "Did the council involve the non-resident parent in the assessment?"
@@ -169,8 +171,11 @@ def test_the_server_going_away_gives_clear_errors_then_recovers(tmp_path):
         bot = Bot(_server_settings(url, tmp_path / "cache"), embedder=FakeEmbedder())
         bot.ingest()
         expected = [h.id for h in bot.retrieve(question, k=5).hits]
+        cited = [c.chunk_id for c in bot.ask(question).citations]
+    assert [c.chunk_id for c in bot.ask(question).citations] == cited
     started = time.monotonic()
-    for call in (lambda: bot.ask(question), lambda: bot.ingest(), lambda: bot.store.count_chunks()):
+    fresh = lambda: Bot(_server_settings(url, tmp_path / "other-cache"), embedder=FakeEmbedder()).ask(question)  # noqa: E731
+    for call in (fresh, lambda: bot.ingest(), lambda: bot.store.count_chunks()):
         with pytest.raises(StoreError) as gone:
             call()
         message = str(gone.value)
