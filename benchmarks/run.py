@@ -181,7 +181,8 @@ def _earlier_million(path: Path) -> dict:
         raise SystemExit(f"--million-from {path}: cannot read it ({exc})") from None
     if not earlier.get("million") or not earlier.get("archive"):
         raise SystemExit(f"--million-from {path}: it holds no complete archive tier (run it to the end first)")
-    return {"million": earlier["million"], "archive": earlier["archive"], "million_command": earlier["command"]}
+    return {"million": earlier["million"], "archive": earlier["archive"],
+            "million_command": earlier.get("million_command") or earlier["command"]}
 
 
 def disk_mb(folder: Path) -> float:

@@ -213,9 +213,14 @@ class Catalog:
         decisions = self.decisions
         if self._index_of is not decisions:
             index: dict[str, Any] = {key: {} for key in TEXT_FIELDS}
+            normed: dict[Any, str] = {}  # a few hundred distinct values among tens of thousands
             for ref, meta in decisions.items():
                 for key in TEXT_FIELDS:
-                    index[key].setdefault(norm(meta.get(key)), set()).add(ref)
+                    value = meta.get(key)
+                    name = normed.get(value)
+                    if name is None:
+                        name = normed[value] = norm(value)
+                    index[key].setdefault(name, set()).add(ref)
             dated = sorted((str(m["decision_date"]), ref) for ref, m in decisions.items() if m.get("decision_date"))
             index["dates"] = ([d for d, _ in dated], [r for _, r in dated])
             index["matching"] = {}
@@ -242,8 +247,11 @@ class Catalog:
         decisions = self.decisions
         if self._councils_of is not decisions:
             grouped: dict[frozenset[str], set[str]] = {}
+            words_of: dict[str, frozenset[str]] = {}
             for ref, meta in decisions.items():
-                own = frozenset(re.findall(r"[a-z]+", meta["council"].lower())) - _GENERIC
+                own = words_of.get(meta["council"])
+                if own is None:
+                    own = words_of[meta["council"]] = frozenset(re.findall(r"[a-z]+", meta["council"].lower())) - _GENERIC
                 grouped.setdefault(own, set()).add(ref)
             self._council_words, self._councils_of = grouped, decisions
         return self._council_words
