@@ -149,7 +149,8 @@ def run(store: Path, work: Path, copies: int) -> dict:
     env = dict(os.environ, PYTHONPATH=str(PROJECT), HF_HUB_OFFLINE="1")
     base = [sys.executable, str(Path(__file__)), str(store), "--copies", str(copies),
             "--folder", str(work / "index-scale")]
-    for extra in ([], ["--archive", str(work / "index-scale-archive")], ["--archive", str(work / "index-scale-archive")]):
+    archive = ["--archive", str(work / "index-scale-archive")]
+    for extra in ([], archive, archive):  # the folder, the archive around it, the measurements
         proc = subprocess.run(base + extra, cwd=PROJECT, env=env, capture_output=True, text=True)
         if proc.returncode != 0:
             raise SystemExit(f"index-scale archive failed:\n{proc.stderr[-3000:]}")

@@ -218,7 +218,8 @@ def _targets(results: dict) -> list[str]:
              ("filtered <= 1.5x unfiltered (p50)", f"{ratio:.2f}x", ratio <= 1.5)]
     if results.get("million"):
         p95 = max(results["million"][f"query / {f}"]["p95_ms"] for f in FILTERS)
-        rows.append(("1M chunks: query p95 <= 250 ms", f"{p95} ms", p95 <= 250))
+        earlier = " (earlier run)" if results.get("million_command") else ""
+        rows.append((f"1M chunks{earlier}: query p95 <= 250 ms", f"{p95} ms", p95 <= 250))
     cold = results["cold_start"]["seconds"]
     rows.append(("cold start to first answer <= 5 s", f"{cold:.2f} s", cold <= 5))
     for tier, before in BEFORE_P50.items():
@@ -229,19 +230,21 @@ def _targets(results: dict) -> list[str]:
                          f"{worst} ms", worst <= before * NOISE))
     a = results.get("archive")
     if a:
+        # figures carried over from an earlier run were measured on the code of that run
+        tag = "1M, earlier run" if results.get("million_command") else "1M"
         p95 = max(a["answers"][f"answer / {f}"]["p95_ms"] for f in FILTERS)
         ready = max(r["ready_s"] for r in a["server_new_process"])
         seen = max(s if s is not None else float("inf") for s in a["incremental"]["seconds_to_searchable"])
-        rows += [("1M: restart to first answer with saved indexes <= 5 s", f"{a['restart']['seconds']:.2f} s",
+        rows += [(f"{tag}: restart to first answer with saved indexes <= 5 s", f"{a['restart']['seconds']:.2f} s",
                   a["restart"]["seconds"] <= 5),
-                 ("1M: new app process against a Chroma server with a shared snapshot <= 60 s", f"{ready} s",
+                 (f"{tag}: new app process against a Chroma server with a shared snapshot <= 60 s", f"{ready} s",
                   ready <= 60),
-                 ("1M: 100 new decisions searchable in every running app process <= 30 s", f"{seen} s", seen <= 30),
-                 ("1M: memory while answering <= 2.5 GB", f"{a['answers']['rss_mb']:,.0f} MB",
+                 (f"{tag}: 100 new decisions searchable in every running app process <= 30 s", f"{seen} s", seen <= 30),
+                 (f"{tag}: memory while answering <= 2.5 GB", f"{a['answers']['rss_mb']:,.0f} MB",
                   a["answers"]["rss_mb"] <= 2560),
-                 ("1M: answer p95 <= 150 ms, unfiltered and every filter", f"{p95} ms", p95 <= 150),
-                 ("1M: dense recall@50 against exact float search >= 0.99", f"{a['dense']['recall_ours_min']} (min)",
-                  a["dense"]["recall_ours_min"] >= 0.99)]
+                 (f"{tag}: answer p95 <= 150 ms, unfiltered and every filter", f"{p95} ms", p95 <= 150),
+                 (f"{tag}: dense recall@50 against exact float search >= 0.99",
+                  f"{a['dense']['recall_ours_min']} (min)", a["dense"]["recall_ours_min"] >= 0.99)]
     x = results.get("index_scale")
     if x:
         rows += [(f"{x['rows']:,} rows (index-scale archive): restart to first answer <= 5 s",
@@ -258,7 +261,8 @@ def write_report(results: dict[str, Any], path: Path | None) -> str:
              f"CPU features `{cpu_flags()}`."
              + (f" The million-chunk sections come from an earlier run on the same machine, "
                 f"`{results['million_command']}`." if results.get("million_command") else ""), ""]
-    lines += _targets(results) + _ingest(results) + _tiers(results) + _index_scale(results) + _million(results) + _archive(results)
+    for section in (_targets, _ingest, _tiers, _index_scale, _million, _archive):
+        lines += section(results)
     lines += ["## Start-up", "",
               f"- `rag.Bot()` to the first answer, in a fresh process with the model on disk: "
               f"{results['cold_start']['seconds']:.2f} s (bundled decisions).",

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-
 from rag.bm25 import LexicalIndex
 from rag.dense import DenseIndex
 from rag.errors import RagError
@@ -249,9 +248,10 @@ class Catalog:
             grouped: dict[frozenset[str], set[str]] = {}
             words_of: dict[str, frozenset[str]] = {}
             for ref, meta in decisions.items():
-                own = words_of.get(meta["council"])
+                council = meta["council"]
+                own = words_of.get(council)
                 if own is None:
-                    own = words_of[meta["council"]] = frozenset(re.findall(r"[a-z]+", meta["council"].lower())) - _GENERIC
+                    own = words_of[council] = frozenset(re.findall(r"[a-z]+", council.lower())) - _GENERIC
                 grouped.setdefault(own, set()).add(ref)
             self._council_words, self._councils_of = grouped, decisions
         return self._council_words

@@ -61,9 +61,8 @@ def version_of(meta: dict[str, Any]) -> str:
 
 def add_chunk(rows: Rows, chunk: dict) -> None:
     """A store chunk (id, text, metadata, vector) as a segment row, its text and metadata kept for
-    answers to quote; rows keep the order they are
-    added in: the order they were written, as the old whole-store rebuild had them (ties among
-    equal scores keep their old order)."""
+    answers to quote; rows keep the order they are added in: the order they were written, as the
+    old whole-store rebuild had them (ties among equal scores keep their old order)."""
     meta = chunk["metadata"]
     rows.add(chunk["id"], meta["ref"], meta.get("section_kind", "other"), bool(meta.get("reported")),
              chunk["vector"], row_tokens(meta, chunk["text"]), chunk["text"], meta)

@@ -7,12 +7,12 @@ shared snapshot can hard-link the files instead of copying them.
 
 Each segment holds, per row: the chunk id, its decision, section kind and "only reported speech"
 flag; the float32 unit vector (read with pread for the few rows a question rescores, never held
-in memory), the chunk's text and metadata (read with pread for the few rows an answer quotes, so
-answering never reads the store: an embedded Chroma loads a whole collection's vectors, 1.7 GB at
-a million chunks, on its first read), its int8 codes with a per-row scale and error bound (memory-mapped and scanned by
-every question); and, for BM25, the row's token count and the postings (row, term frequency) of
-each token, keyed by a stable 64-bit hash of the token so that no vocabulary has to be loaded to
-answer.  The token strings are kept too, read only when asked for (`doc_freq`).
+in memory); the chunk's text and metadata (read with pread for the few rows an answer quotes, so
+answering never reads the store: an embedded Chroma loads a whole collection's vectors, 1.7 GB
+at a million chunks, on its first read); its int8 codes with a per-row scale and error bound
+(memory-mapped and scanned by every question); and, for BM25, the row's token count and the
+postings (row, term frequency) of each token, keyed by a stable 64-bit hash of the token so that
+no vocabulary has to be loaded to answer.  The token strings are kept too, read only when asked for (`doc_freq`).
 """
 
 from __future__ import annotations
