@@ -122,7 +122,27 @@ def measure_archive(out: Path) -> dict:
     restarts = [job("cold_start", store=str(out)) for _ in range(2)]
     answers = job("archive_answers", module="benchmarks.index_scale", store=str(out))
     return {"restart_s": [round(r["seconds"], 2) for r in restarts],
-            "restart_peak_rss_mb": [round(r["peak_rss_mb"]) for r in restarts], **answers}
+            "restart_peak_rss_mb": [round(r["peak_rss_mb"]) for r in restarts], **answers,
+            "server": measure_server(out)}
+
+
+def measure_server(out: Path) -> dict:
+    """Through `chroma run` on a copy of the archive (the copy takes the writes; its index files
+    are hard links, which no update writes in place): two new app processes with empty caches
+    ready from the shared snapshot, then 100 decisions ingested by another process and the
+    seconds until both apps find them (benchmarks/million.py's stage, at this size)."""
+    import os
+    import shutil
+    import tempfile
+
+    from benchmarks.million import run_server
+    from benchmarks.run import chroma_server, job
+
+    with tempfile.TemporaryDirectory(prefix="rag-scale-server-") as tmp:
+        copy = Path(tmp) / "archive"
+        shutil.copytree(out, copy, ignore=shutil.ignore_patterns("indexes"))
+        shutil.copytree(out / "indexes", copy / "indexes", copy_function=os.link)
+        return run_server(Path(tmp), copy, "lgo_decisions", job, chroma_server)
 
 
 def archive_answers(p: dict) -> dict:
