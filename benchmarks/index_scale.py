@@ -11,9 +11,10 @@ million-chunk tier of benchmarks/run.py measures, minus Chroma and the rest of t
 decision written to Chroma (real metadata and vectors, so the first open reads the registry from
 the store as usual) and the index folder as its saved index; its chunk collection stays empty,
 since answers read chunks from the index alone (tests/test_index_updates.py checks that).  A run
-with OUT existing measures, each in a fresh process, restart to the first answer (twice), and the
-whole answers with each filter and the memory while answering: the million-chunk tier's restart
-and memory rows in minutes instead of a two-hour store build.
+with OUT existing measures, each in a fresh process, restart to the first answer (twice), the
+whole answers with each filter and the memory while answering, and, through `chroma run` on a
+copy, new app processes started from the shared snapshot and 100 decisions ingested: the
+million-chunk tier's restart, memory and server rows in minutes instead of a two-hour store build.
 """
 
 from __future__ import annotations
