@@ -117,11 +117,16 @@ class Table:
             self._remember(self._rows, chunk_id, row)
         return row
 
+    def _locate(self, row: int) -> tuple[Segment, int]:
+        """The segment a row lives in, and its row number there."""
+        n = int(np.searchsorted(self.offsets, row, side="right")) - 1
+        return self.segments[n], row - int(self.offsets[n])
+
     def id_of(self, row: int) -> str:
         name = self._names.get(row)
         if name is None:
-            n = int(np.searchsorted(self.offsets, row, side="right")) - 1
-            name = self.segments[n].ids[row - self.offsets[n]].decode("utf-8")
+            segment, local = self._locate(row)
+            name = segment.ids[local].decode("utf-8")
             self._remember(self._names, row, name)
         return name
 
@@ -138,8 +143,8 @@ class Table:
         for chunk_id in ids:
             row = self.find(chunk_id)
             if row >= 0:
-                n = int(np.searchsorted(self.offsets, row, side="right")) - 1
-                text, metadata = self.segments[n].doc(row - int(self.offsets[n]))
+                segment, local = self._locate(row)
+                text, metadata = segment.doc(local)
                 out.append({"id": chunk_id, "text": text, "metadata": metadata})
         return out
 

@@ -12,7 +12,8 @@ answering never reads the store: an embedded Chroma loads a whole collection's v
 at a million chunks, on its first read); its int8 codes with a per-row scale and error bound
 (memory-mapped and scanned by every question); and, for BM25, the row's token count and the
 postings (row, term frequency) of each token, keyed by a stable 64-bit hash of the token so that
-no vocabulary has to be loaded to answer.  The token strings are kept too, read only when asked for (`doc_freq`).
+no vocabulary has to be loaded to answer.  The token strings are kept too, read only when asked
+for (`doc_freq`).
 """
 
 from __future__ import annotations
@@ -150,9 +151,8 @@ def write_segment(parent: Path, rows: Rows, dim: int) -> str:
 
 def _write(parent: Path, dim: int, ids: Sequence[str], refs: Sequence[str], kinds: Sequence[str],
            reported: np.ndarray, vectors: np.ndarray, quantized: tuple | None, docs: Iterable[bytes],
-           doclen: np.ndarray,
-           vocab: Sequence[str], hashes: np.ndarray, pointers: np.ndarray, post_rows: np.ndarray,
-           tf: np.ndarray) -> str:
+           doclen: np.ndarray, vocab: Sequence[str], hashes: np.ndarray, pointers: np.ndarray,
+           post_rows: np.ndarray, tf: np.ndarray) -> str:
     name = f"seg-{uuid.uuid4().hex[:16]}"
     tmp = parent / f".{name}.tmp"
     tmp.mkdir(parents=True)
@@ -241,7 +241,7 @@ class Segment:
 
     def doc(self, local_row: int) -> tuple[str, dict]:
         """A row's chunk text and metadata, read from disk."""
-        text, metadata = json.loads(self.doc_bytes(local_row))
+        text, metadata = json.loads(self.doc_bytes(local_row))  # written by encode_doc
         return text, metadata
 
     def all_vectors(self) -> np.ndarray:
