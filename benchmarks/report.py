@@ -281,7 +281,9 @@ def write_report(results: dict[str, Any], path: Path | None) -> str:
              f"Measured {dt.date.today().isoformat()} with `{results['command']}` on {machine()}; "
              f"CPU features `{cpu_flags()}`."
              + (f" The million-chunk sections come from an earlier run on the same machine, "
-                f"`{results['million_command']}`." if results.get("million_command") else ""), ""]
+                f"`{results['million_command']}`." if results.get("million_command") else "")
+             + (f" Only the million-chunk sections were measured by it; the others come from an earlier run on "
+                f"the same machine, `{results['others_command']}`." if results.get("others_command") else ""), ""]
     for section in (_targets, _ingest, _tiers, _index_scale, _million, _archive):
         lines += section(results)
     lines += ["## Start-up", "",

@@ -1,5 +1,7 @@
 """Benchmarks: `python benchmarks/run.py [--quick] [--json] [--no-report] [--million CHUNKS] [--million-from JSON]`.
 
+`--million-only JSON` measures just the archive tier and takes the other stages from JSON.
+
 Measures, on this machine and in one run, our ingest against LangChain's tutorial pipeline, question
 latency at several store sizes with and without filters, the store alone at a million chunks,
 cold start, and the Chroma server against the embedded store.  Every figure comes from a job run
@@ -120,7 +122,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--million-from", type=Path, metavar="JSON",
                         help="take the archive tier's figures from an earlier run's results (its "
                         "var/benchmarks-partial.json or --json output) instead of re-running its two hours")
+    parser.add_argument("--million-only", type=Path, metavar="JSON",
+                        help="measure only the archive tier, and take every other stage from an earlier "
+                        "run's results (the reverse of --million-from)")
     args = parser.parse_args(argv)
+    if args.million_only:
+        return _million_only(args, parser)
     plan = dict(QUICK if args.quick else FULL)
     earlier = _earlier_million(args.million_from) if args.million_from else None
     if args.million is not None:
@@ -149,16 +156,7 @@ def main(argv: list[str] | None = None) -> int:
             progress(f"the 100k tier's rows {plan['index_scale']} times over: restart and memory", results)
             results["index_scale"] = run_index_scale(work / "tier-100000", work, plan["index_scale"])
         if plan["million"]:
-            progress(f"store alone at {plan['million']:,} chunks (precomputed vectors)", results)
-            store = work / "tier-1m"
-            built = job("build_store_only", store=str(store), chunks=plan["million"])
-            results["million"] = {"build": built, **job("store_only", store=str(store), embedder=MINILM_NAME),
-                                  "disk_mb": round(disk_mb(store), 1)}
-            progress("the whole archive at a million chunks: open, answer, restart, HNSW, server, updates",
-                     results)
-            results["archive"] = run_million(work / "million", store, "lgo_decisions", plan["rounds"], job,
-                                             chroma_server)
-            shutil.rmtree(store, ignore_errors=True)
+            million_stage(work, plan, results)
         progress("cold start and app start on the bundled decisions", results)
         seeds = work / "seeds-store"
         job("ingest_ours", corpus=str(PROJECT / "data" / "decisions"), store=str(seeds))
@@ -167,6 +165,42 @@ def main(argv: list[str] | None = None) -> int:
         progress("Chroma server against the embedded store", results)
         results["server"] = run_server(work, work / f"tier-{plan['server_tier']}", plan["server_tier"],
                                        plan["server_ingest_chunks"])
+    progress("done", results)
+    text = write_report(results, None if args.no_report else PROJECT / "docs" / "benchmarks.md")
+    print(json.dumps(results) if args.json else text)
+    return 0
+
+
+def million_stage(work: Path, plan: dict, results: dict) -> None:
+    """The archive tier: the store alone at a million chunks, then the whole archive on it."""
+    progress(f"store alone at {plan['million']:,} chunks (precomputed vectors)", results)
+    store = work / "tier-1m"
+    built = job("build_store_only", store=str(store), chunks=plan["million"])
+    results["million"] = {"build": built, **job("store_only", store=str(store), embedder=MINILM_NAME),
+                          "disk_mb": round(disk_mb(store), 1)}
+    progress("the whole archive at a million chunks: open, answer, restart, HNSW, server, updates", results)
+    results["archive"] = run_million(work / "million", store, "lgo_decisions", plan["rounds"], job, chroma_server)
+    shutil.rmtree(store, ignore_errors=True)
+
+
+def _million_only(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """Only the archive tier (about two and a half hours); every other stage is taken from the results
+    of an earlier full run, whose command the report names."""
+    if args.quick or args.million_from:
+        parser.error("--million-only cannot be combined with --quick or --million-from")
+    try:
+        earlier = json.loads(args.million_only.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"--million-only {args.million_only}: cannot read it ({exc})") from None
+    if not earlier.get("tiers") or not earlier.get("cold_start"):
+        raise SystemExit(f"--million-only {args.million_only}: it holds no complete run of the other stages")
+    plan = dict(FULL, million=args.million or FULL["million"])
+    command = "python benchmarks/run.py" + (f" --million {args.million}" if args.million else "") + \
+        f" --million-only {args.million_only}"
+    results = {key: value for key, value in earlier.items() if key not in ("million", "archive", "million_command")}
+    results.update(command=command, plan=plan, others_command=earlier.get("others_command") or earlier["command"])
+    with tempfile.TemporaryDirectory(prefix="rag-bench-") as tmp:
+        million_stage(Path(tmp), plan, results)
     progress("done", results)
     text = write_report(results, None if args.no_report else PROJECT / "docs" / "benchmarks.md")
     print(json.dumps(results) if args.json else text)
