@@ -235,7 +235,10 @@ def _targets(results: dict) -> list[str]:
     if results.get("million"):
         p95 = max(results["million"][f"query / {f}"]["p95_ms"] for f in FILTERS)
         earlier = " (earlier run)" if results.get("million_command") else ""
-        rows.append((f"1M chunks{earlier}: query p95 <= 250 ms", f"{p95} ms", p95 <= 250))
+        # answers have read the index's own copy of each chunk since the index kept the texts: this row
+        # times Chroma alone, for a user who queries the store directly
+        rows.append((f"1M chunks{earlier}, Chroma's own query (not on the answer path): p95 <= 250 ms",
+                     f"{p95} ms", p95 <= 250))
     cold = results["cold_start"]["seconds"]
     rows.append(("cold start to first answer <= 5 s", f"{cold:.2f} s", cold <= 5))
     for tier, before in BEFORE_P50.items():

@@ -167,12 +167,6 @@ class Store:
         return [(m.get("chunk_hash", ""), v) for m, v in zip(got["metadatas"], got["embeddings"]) if m]
 
     @_guarded
-    def section_ids(self, ref: str, section_kind: str) -> list[str]:
-        """Ids of one decision's chunks of one kind of section (e.g. its final decision)."""
-        where = {"$and": [{"ref": ref}, {"section_kind": section_kind}]}
-        return self._chunks.get(where=where, include=[])["ids"]
-
-    @_guarded
     def decision_text(self, ref: str) -> str | None:
         got = self._decisions.get(ids=[ref.replace(" ", "-")], include=["documents"])
         return got["documents"][0] if got["ids"] else None

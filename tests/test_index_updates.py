@@ -223,7 +223,7 @@ def test_answers_after_a_restart_read_no_chunk_from_the_store(tmp_path, monkeypa
     seconds at a million chunks): a restarted process answers from the index's own copy."""
     store = tmp_path / "store"
     _bot(store).ingest()
-    for name in ("get_chunks", "chunks_of", "iter_chunks", "chunk_ids", "section_ids", "query"):
+    for name in ("get_chunks", "chunks_of", "iter_chunks", "chunk_ids", "query"):
         monkeypatch.setattr(Store, name, lambda self, *a, _n=name, **k: pytest.fail(f"the store was read: {_n}"))
     again = _bot(store)
     answers = [again.ask(question) for question in (*QUESTIONS, "Which decisions were upheld?")]
