@@ -79,7 +79,8 @@ def build(folder: Path) -> list[str]:
     return list(dict.fromkeys(built))
 
 
-def _corpus() -> list[str]:
+def sample_paragraphs() -> list[str]:
+    """Every paragraph of the five bundled real decisions, in file order."""
     texts = []
     for path in sorted((PROJECT / "data" / "decisions").glob("*.txt")):
         texts += [p.text for p in parse_decision(path.read_text(encoding="utf-8")).paragraphs]
@@ -91,7 +92,7 @@ def measure(folder: Path, name: str, speed: bool) -> dict:
     cosines = (embedder.embed_array(check_texts()) * np.load(folder / "reference.npy")).sum(axis=1)
     row = {"format": name, "min": round(float(cosines.min()), 5), "mean": round(float(cosines.mean()), 5)}
     if speed:
-        texts = _corpus()
+        texts = sample_paragraphs()
         pieces = sum(min(256, embedder.word_pieces(t)) for t in texts)
         embedder.embed_array(texts[:40])  # every session loaded and warm
         best = float("inf")

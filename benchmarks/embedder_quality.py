@@ -26,22 +26,20 @@ from typing import Any
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
-from langchain_core.embeddings import Embeddings  # noqa: E402
-
+from benchmarks.embed_formats import sample_paragraphs  # noqa: E402
 from evals.__main__ import run_set  # noqa: E402
 from evals.run import SETS  # noqa: E402
+from rag.embed import TorchMiniLMEmbedder  # noqa: E402
 from rag.machine import cpu_signature, describe  # noqa: E402
-from rag.parse import parse_decision  # noqa: E402
 
 METRICS = ("cited_decision@3", "cited_paragraph@3", "recall@5", "mrr", "decision_recall@3", "fact_coverage",
            "abstention_accuracy", "false_abstentions", "set_accuracy")
 SPEED_PARAGRAPHS = 150
 
 
-class FolderEmbedder(Embeddings):
-    """A sentence-transformers model folder through PyTorch, normalised vectors, like the default's."""
-
-    build = "pytorch-fp32"
+class FolderEmbedder(TorchMiniLMEmbedder):
+    """A sentence-transformers model folder through PyTorch, encoded exactly as the reference MiniLM
+    is (normalised vectors, the same batches): only the weights differ."""
 
     def __init__(self, folder: Path, batch_size: int = 32) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -49,26 +47,8 @@ class FolderEmbedder(Embeddings):
 
         self._model = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
         self.name = f"sentence-transformers/{folder.name}"
+        self.dim = self._model.get_embedding_dimension()
         self.batch_size = batch_size
-
-    def word_pieces(self, text: str) -> int:
-        return len(self._model.tokenizer(text)["input_ids"])
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        if not texts:
-            return []
-        return self._model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
-                                  convert_to_numpy=True, show_progress_bar=False).tolist()
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.embed_documents([text])[0]
-
-
-def _paragraphs() -> list[str]:
-    texts: list[str] = []
-    for path in sorted((PROJECT / "data" / "decisions").glob("*.txt")):
-        texts += [p.text for p in parse_decision(path.read_text(encoding="utf-8"), source=str(path)).paragraphs]
-    return texts[:SPEED_PARAGRAPHS]
 
 
 def word_pieces_per_second(embedder: Any, texts: list[str]) -> float:
@@ -93,8 +73,6 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     torch.set_num_threads(args.threads)
-    from rag.embed import TorchMiniLMEmbedder
-
     other = FolderEmbedder(args.model_dir)
     results: dict[str, Any] = {"machine": describe(), "cpu": cpu_signature(), "model": other.name, "sets": {}}
     for name in SETS:
@@ -103,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         results["sets"][name] = {"default": {m: ours["summary"].get(m) for m in METRICS},
                                  "model": {m: theirs["summary"].get(m) for m in METRICS},
                                  "default_name": ours["embedder"]["name"]}
-    texts = _paragraphs()
+    texts = sample_paragraphs()[:SPEED_PARAGRAPHS]
     results["word_pieces_per_s"] = {"default (PyTorch)": round(word_pieces_per_second(TorchMiniLMEmbedder(), texts)),
                                     other.name: round(word_pieces_per_second(other, texts))}
     print(json.dumps(results) if args.json else _table(results))
