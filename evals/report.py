@@ -45,7 +45,7 @@ def render(results: list[dict], thresholds: dict, command: str) -> str:
              "1,000/200-character splits, the same embeddings, Chroma top-4; its chunks count as "
              "retrieving a paragraph when they hold a whole sentence of it.", ""]
     for result in results:
-        lines += _set_section(result, thresholds.get(result["name"]) or {})
+        lines += _set_section(result, thresholds.get(result.get("limits", result["name"])) or {})
     return "\n".join(lines) + "\n"
 
 

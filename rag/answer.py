@@ -21,6 +21,7 @@ from rag.guard import index_text, visible
 from rag.lexical import stems
 from rag.llm import INSTEAD, LLMFailure, stream_llm
 from rag.models import Answer
+from rag.mpnet import NAME as MPNET_NAME
 from rag.retrieve import Hit, Retrieval
 from rag.understand import Question, states_fact
 
@@ -40,6 +41,15 @@ NOT_ADDRESSED = "The indexed decisions do not address this question"
 # (samples) and answerable from 0.36.  Recalibrate whenever the embedder or the retrieval changes.
 SUPPORT_THRESHOLD = 0.64
 NAMED_SUPPORT_THRESHOLD = 0.32
+# all-mpnet-base-v2 (`python -m evals.calibrate`, December 2026; no council named / named):
+# samples unanswerable up to 0.638 but for one at 0.688, answerable from 0.671 / 0.388 and 0.587;
+# synthetic unanswerable 0.579 and three off-topic ones at 0.70-0.80, answerable from 0.647 / 0.616.
+# 0.64 is the only range that errs least on both sets; 0.45 sits in the samples' gap with room.
+MPNET_SUPPORT_THRESHOLD = 0.64
+MPNET_NAMED_SUPPORT_THRESHOLD = 0.45
+# Each embedder's cosines have their own scale, so each has its own pair (`python -m evals.calibrate`
+# prints the scores on both sets).  all-mpnet-base-v2: see docs/evaluation.md.
+CALIBRATED = {MPNET_NAME: (MPNET_SUPPORT_THRESHOLD, MPNET_NAMED_SUPPORT_THRESHOLD)}
 COVERAGE_WEIGHT = 0.3
 NARROW_FILTER_DECISIONS = 2  # a user who filtered down to this few decisions is asking about them
 NARROW_MIN_SIMILARITY = 0.15
@@ -95,12 +105,18 @@ def support(question: str, hits: list[Hit], rarity: Callable[[str], float]) -> f
     return max(h.similarity for h in hits) + COVERAGE_WEIGHT * coverage(question, hits, rarity)
 
 
+def thresholds(embedder: str) -> tuple[float, float]:
+    """(threshold, threshold when a council is named) for the store's embedder; MiniLM's by default."""
+    return CALIBRATED.get(embedder, (SUPPORT_THRESHOLD, NAMED_SUPPORT_THRESHOLD))
+
+
 def supported(q: Question, retrieval: Retrieval, catalog: Catalog) -> bool:
     if not retrieval.hits:
         return False
     if retrieval.allowed is not None and len(retrieval.allowed) <= NARROW_FILTER_DECISIONS:
         return max(h.similarity for h in retrieval.hits) >= NARROW_MIN_SIMILARITY
-    threshold = NAMED_SUPPORT_THRESHOLD if q.council_refs else SUPPORT_THRESHOLD
+    plain, named = thresholds(catalog.store.embedder)
+    threshold = named if q.council_refs else plain
     text = f"{q.search} {q.context}".strip()
     return support(text, retrieval.hits, catalog.lexical.rarity) >= threshold
 

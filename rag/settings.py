@@ -50,11 +50,13 @@ class Settings(BaseSettings):
         pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9]$",
         description="Name of the Chroma collection of chunks (3-200 characters).",
     )
-    embedder: Literal["minilm", "minilm-torch", "openai"] = Field(
+    embedder: Literal["minilm", "minilm-torch", "mpnet", "openai"] = Field(
         default="minilm",
         description="`minilm`: all-MiniLM-L6-v2 from the packaged weights, exported to ONNX in float32 "
         "and checked against the float model on this CPU. "
         "`minilm-torch`: the same model through PyTorch (same vectors, slower). "
+        "`mpnet`: all-mpnet-base-v2 through PyTorch, assembled from its packages on first use (finds "
+        "the right passage more often, embeds several times slower; docs/evaluation.md). "
         "`openai`: an OpenAI-compatible embeddings endpoint.",
     )
     model_dir: Path = Field(

@@ -6,16 +6,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from benchmarks.embedder_quality import FolderEmbedder, main, word_pieces_per_second
+from benchmarks.embedder_quality import folder_embedder, main, word_pieces_per_second
 from rag.embed import TorchMiniLMEmbedder, packaged_model_dir
 
 TEXTS = ["The council failed to involve the father in the single assessment.", "No fault."]
 
 
 def test_a_model_folder_gives_the_same_vectors_as_the_project_loading_that_model():
-    """The packaged MiniLM folder through FolderEmbedder is the reference PyTorch model itself, so a
+    """The packaged MiniLM folder through folder_embedder is the reference PyTorch model itself, so a
     comparison run measures the model, not the way it was loaded."""
-    folder = FolderEmbedder(packaged_model_dir())
+    folder = folder_embedder(packaged_model_dir())
     ours = np.asarray(TorchMiniLMEmbedder().embed_documents(TEXTS))
     theirs = np.asarray(folder.embed_documents(TEXTS))
     assert theirs.shape == ours.shape
