@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
 from benchmarks.embed_formats import sample_paragraphs  # noqa: E402
+from benchmarks.embed_speed import word_pieces_per_second  # noqa: E402
 from evals.__main__ import run_set  # noqa: E402
 from evals.run import SETS  # noqa: E402
 from rag.embed import TorchEmbedder, TorchMiniLMEmbedder  # noqa: E402
@@ -40,15 +40,6 @@ def folder_embedder(folder: Path, batch_size: int = 32) -> TorchEmbedder:
     """A sentence-transformers model folder through PyTorch, encoded exactly as the reference MiniLM
     is (normalised vectors, the same batches): only the weights differ."""
     return TorchEmbedder(folder, f"sentence-transformers/{folder.name}", batch_size)
-
-
-def word_pieces_per_second(embedder: Any, texts: list[str]) -> float:
-    """One thread, batches of 32, after a warm-up call."""
-    embedder.embed_documents(texts[:8])
-    pieces = sum(embedder.word_pieces(t) for t in texts)
-    started = time.perf_counter()
-    embedder.embed_documents(texts)
-    return pieces / (time.perf_counter() - started)
 
 
 def main(argv: list[str] | None = None) -> int:

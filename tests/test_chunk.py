@@ -8,7 +8,7 @@ import pytest
 
 from rag import chunk_decision
 from rag.chunk import count_tokens, split_text
-from rag.embed import MAX_WORD_PIECES
+from rag.onnx_model import MAX_WORD_PIECES
 
 REQUIRED_META = {
     "ref", "council", "section", "section_kind", "para_first", "para_last", "paragraph_exact",

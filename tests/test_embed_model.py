@@ -112,7 +112,7 @@ def test_the_model_is_built_once_and_then_reused(minilm, tmp_path, monkeypatch):
     built = built_model(tmp_path / "models")  # a fresh build: export, reference, record
     assert built.name == FILE_NAME and built.stat().st_size > 80_000_000
     assert onnx_model.read_record(built)["recipe"] == onnx_model.RECIPE
-    monkeypatch.setattr(onnx_model, "_build", lambda dest: pytest.fail("rebuilt a model that exists"))
+    monkeypatch.setattr(onnx_model, "_build", lambda *a: pytest.fail("rebuilt a model that exists"))
     assert built_model(tmp_path / "models") == built
     reused = OnnxMiniLMEmbedder.packaged(tmp_path / "models")
     assert np.allclose(reused.embed_array(TEXTS), minilm.embed_array(TEXTS), atol=1e-6)

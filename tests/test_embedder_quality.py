@@ -3,6 +3,8 @@ refused in one line before any eval store is built."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -31,3 +33,14 @@ def test_a_folder_that_is_not_a_model_is_refused_in_one_line(tmp_path):
         main([str(folder), "--store", str(tmp_path / "stores")])
     assert str(refused.value) == f"{folder}: not a sentence-transformers model folder (no modules.json)"
     assert not (tmp_path / "stores").exists()
+
+
+@pytest.mark.slow
+def test_the_speed_benchmark_prints_a_figure_for_each_local_embedder(capsys):
+    from benchmarks.embed_speed import EMBEDDERS
+    from benchmarks.embed_speed import main as speed
+
+    assert speed(["--paragraphs", "4", "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert set(printed["word_pieces_per_s"]) == set(EMBEDDERS) and printed["paragraphs"] == 4
+    assert all(value > 0 for value in printed["word_pieces_per_s"].values())

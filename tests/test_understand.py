@@ -165,3 +165,30 @@ def test_councils_and_references_named(catalog):
     assert follow.council_refs == {"19 906 744"}
     assert understand("Did Norfolk County Council pay compensation?", catalog).unknown_councils == (
         "Norfolk County Council",)
+
+
+def _hit(ref: str, text: str, score: float):
+    from rag.retrieve import Hit
+
+    return Hit(id=f"{ref}:{score}", ref=ref, paragraph=1, text=text, metadata={"ref": ref}, score=score)
+
+
+def test_a_fact_about_a_named_councils_case_must_come_from_the_case_the_passages_are_about(catalog):
+    """Class 4 of issue 16: "how much did Westbridge pay Mrs E for posting the plan to her ex?" is
+    not answered by an amount in another Westbridge decision that happens to rank first; the
+    passages are mostly about the case asked of, and it states no amount."""
+    from rag.answer import leading_decision, states_the_fact
+
+    hits = [_hit("19 916 203", "The Council should pay Miss B £300 for the distress caused.", 0.050),
+            _hit("22 918 455", "The Council sent the care plan to Mr E's address.", 0.049),
+            _hit("22 918 455", "It did not check the address before posting the plan.", 0.048),
+            _hit("22 918 455", "The Council has apologised to Mrs E.", 0.030)]
+    assert leading_decision(hits) == "22 918 455"
+    named = understand("How much compensation did Westbridge pay Mrs E for posting the plan to her ex?", catalog)
+    assert named.fact_kind == "amount" and named.council_refs
+    assert not states_the_fact(named, hits)
+    # Named or not, the leading case stating the fact answers; with no council named any leading
+    # passage may (a question of principle is answered from whichever decision states it).
+    assert states_the_fact(named, [hits[1], _hit("22 918 455", "It paid Mrs E £250.", 0.047), hits[0]])
+    unnamed = understand("How much compensation is paid for posting a care plan to the wrong address?", catalog)
+    assert not unnamed.council_refs and states_the_fact(unnamed, hits)
