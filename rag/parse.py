@@ -63,6 +63,7 @@ SECTION_HEADINGS = {
     "assessment": "findings",
     "analysis": "findings",
     "findings": "findings",
+    "finding": "findings",
     "conclusions": "findings",
     "agreed action": "remedy",
     "recommended action": "remedy",
@@ -150,13 +151,29 @@ def _read_header(lines: list[str]) -> tuple[_Header, int]:
         if not line.strip() or _plain(line) in _FURNITURE:
             pass
         elif field_match:
-            _set_field(header, field_match.group(1).lower(), field_match.group(2))
+            value = field_match.group(2)
+            if not value:  # "Category :" with its value on the lines below, as some page copies have it
+                value, i = _value_below(lines, i)
+            _set_field(header, field_match.group(1).lower(), value)
         elif summary_match:
             header.summary = summary_match.group("text")
+        elif _plain(line) == "summary" and header.summary is None and i + 1 < len(lines) and lines[i + 1].strip():
+            header.summary, i = lines[i + 1].strip(), i + 1  # "Summary" on a line of its own, the text below
         else:
             break
         i += 1
     return header, i
+
+
+def _value_below(lines: list[str], i: int) -> tuple[str, int]:
+    """The value of a label whose value is on the next line, with a category's subcategory joined
+    on where a line holding only ">" separates them; and the index of the last line used."""
+    if i + 1 >= len(lines) or not lines[i + 1].strip() or _FIELD_RE.match(lines[i + 1]):
+        return "", i
+    value, i = lines[i + 1].strip(), i + 1
+    while i + 2 < len(lines) and lines[i + 1].strip() == ">" and lines[i + 2].strip():
+        value, i = f"{value} > {lines[i + 2].strip()}", i + 2
+    return value, i
 
 
 def _fill(header: _Header, defaults: dict) -> None:
@@ -235,6 +252,8 @@ def _continues_list(previous: str, text: str) -> bool:
 
 
 def _walk_body(lines: list[str], exact: bool) -> list[dict]:
+    if not exact and not any(_DASH_RE.match(line) for line in lines):
+        return _walk_lines(lines)
     body = _Body(exact=exact)
     top_indent = min(
         (len(m.group("indent")) for m in map(_NUMBERED_RE.match, lines) if m), default=0
@@ -264,6 +283,20 @@ def _walk_body(lines: list[str], exact: bool) -> list[dict]:
         else:
             body.extend(line.strip())
             body.in_list = False
+    return body.paragraphs
+
+
+def _walk_lines(lines: list[str]) -> list[dict]:
+    """A body with neither numbers nor dashes (text taken from a page's own paragraphs, one to a
+    line): every line that is not a heading is a paragraph, numbered in order, never exactly."""
+    body = _Body(exact=False)
+    for line in lines:
+        if not line.strip() or _plain(line) in _FURNITURE:
+            continue
+        if SECTION_HEADINGS.get(_plain(line)) or _LETTERED_RE.match(line.strip()):
+            body.set_heading(line)
+        else:
+            body.start(line.strip())
     return body.paragraphs
 
 

@@ -190,3 +190,44 @@ def test_content_hash_ignores_page_furniture(seed_texts):
     without_banner = text.split("Investigator's decision on behalf of the Ombudsman")[0]
     assert parse_decision(text).content_hash == parse_decision(without_banner).content_hash
     assert parse_decision(text).content_hash != parse_decision(text.replace("harassed", "pestered")).content_hash
+
+
+# The LGO's older summary pages, as a scraper exports them (a dataset record: the reference comes
+# with the record, each label's value is on the line below it, one paragraph to a line, no numbers
+# or dashes).  Written here in that shape, about no real case.
+SUMMARY_PAGE = """Category :
+Children's care services
+>
+Fostering
+Decision :
+Upheld
+Decision date :
+14 Mar 2017
+Summary
+A grandmother complains the council stopped her fostering allowance without warning.
+The complaint
+She says the council gave no reasons and did not answer her letters for four months.
+Finding
+The Ombudsman upheld the complaint and found fault causing injustice.
+Recommendations
+To remedy the injustice the council has agreed to:
+apologise to the grandmother;
+pay her £400 for the distress and the time and trouble caused.
+Ombudsman satisfied with council's response: 2 October 2017.
+Print this page
+Cookie settings"""
+
+
+def test_a_summary_page_whose_labels_have_their_values_below_them():
+    """Issue 16, real pages: before this layout was read, every line was taken for a heading and
+    ingest refused the record ("no paragraphs after its header")."""
+    decision = parse_decision(SUMMARY_PAGE, defaults={"ref": "16 905 321"})
+    assert (decision.ref, decision.category, decision.subcategory, decision.outcome) == (
+        "16 905 321", "Children's care services", "Fostering", "Upheld")
+    assert decision.decision_date == dt.date(2017, 3, 14)
+    assert decision.summary == "A grandmother complains the council stopped her fostering allowance without warning."
+    kinds = [(p.number, p.section_kind, p.exact) for p in decision.paragraphs]
+    assert kinds == [(1, "complaint", False), (2, "findings", False), (3, "remedy", False),
+                     (4, "remedy", False), (5, "remedy", False), (6, "remedy", False)]
+    assert decision.paragraphs[4].text == "pay her £400 for the distress and the time and trouble caused."
+    assert "Cookie" not in decision.text and decision.url.endswith("/children-s-care-services/fostering/16-905-321")
