@@ -98,16 +98,22 @@ def _near_copy(grams: set, chosen: list[set]) -> bool:
 def _select(order: list[str], kind_of: Callable[[str], str], k: int, max_per_decision: int,
             texts: dict[str, str]) -> list[str]:
     """The first `k` ids once near-copies of a statement of the powers are dropped and each
-    decision's share capped (`texts`: the texts of the powers passages among `order`)."""
+    decision's share capped, and exact copies of a passage already chosen dropped (`texts`: the
+    texts of the candidates)."""
     out: list[str] = []
     per_decision: dict[str, int] = {}
     statements: list[set] = []
+    seen: set[str] = set()
     for chunk_id in order:
         if kind_of(chunk_id) in BOILERPLATE_KINDS:
             grams = _trigrams(texts.get(chunk_id, chunk_id))
             if len(statements) >= MAX_BOILERPLATE or _near_copy(grams, statements):
                 continue
             statements.append(grams)
+        same = " ".join(texts.get(chunk_id, chunk_id).lower().split())
+        if same in seen:  # one summary published under several references (joined cases): once is enough
+            continue
+        seen.add(same)
         ref_key = chunk_id.split(":", 1)[0]
         if per_decision.get(ref_key, 0) >= max_per_decision:
             continue
@@ -179,9 +185,9 @@ def retrieve(
     queries = [vector]
     rankings, fused, lexical_scores = _fuse(q, vector, queries, catalog, embedder, allowed, candidates)
     order = _reweigh(q, sorted(fused, key=fused.get, reverse=True)[: max(k * 4, 20)], fused, catalog)
-    powers = [i for i in order if catalog.dense.kind(i) in BOILERPLATE_KINDS]
-    texts = {row["id"]: row["text"] for row in catalog.get_chunks(powers)} if powers else {}
-    rows = catalog.get_chunks(_select(order, catalog.dense.kind, k, max_per_decision, texts))
+    candidates_read = {row["id"]: row for row in catalog.get_chunks(order)}
+    texts = {chunk_id: row["text"] for chunk_id, row in candidates_read.items()}
+    rows = [candidates_read[i] for i in _select(order, catalog.dense.kind, k, max_per_decision, texts)]
     similarity = _similarities(queries, [catalog.dense.vector(row["id"]) for row in rows])
     hits = [Hit(id=row["id"], ref=row["metadata"]["ref"], paragraph=row["metadata"].get("para_first") or None,
                 text=row["text"], metadata=row["metadata"], score=fused[row["id"]], similarity=sim,

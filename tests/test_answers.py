@@ -337,3 +337,21 @@ def test_a_count_question_that_finds_no_set_is_answered_from_the_passages(tmp_pa
     assert answer.answer.startswith("No indexed decision")
     assert "14 other cases" in normalise(answer.answer)
     assert answer.citations[0].ref == "22 902 615" and all(c.verified for c in answer.citations)
+
+
+def test_one_summary_published_under_several_references_is_quoted_once(fake_bot, tmp_path):
+    """The LGO publishes one summary for joined cases under each of their references.  Before,
+    each passage came back once per reference, so the copies filled the leading places and an
+    amount two places down was never seen ("the closest passages do not state the amount")."""
+    import json
+
+    from tests.test_parse import SUMMARY_PAGE
+
+    batch = tmp_path / "joined.jsonl"
+    batch.write_text("".join(json.dumps({"case_id": ref, "text": SUMMARY_PAGE}) + "\n"
+                             for ref in ("16 905 321", "16 905 322")), encoding="utf-8")
+    assert fake_bot.ingest([batch]).added == 2
+    hits = fake_bot.retrieve("How much was the grandmother paid after her fostering allowance was stopped?").hits
+    texts = [" ".join(h.text.split()) for h in hits]
+    assert len(texts) == len(set(texts)) == 7  # each of the summary and six paragraphs once
+    assert {h.ref for h in hits} <= {"16 905 321", "16 905 322"}
