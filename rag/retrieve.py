@@ -171,7 +171,7 @@ def retrieve(
 ) -> Retrieval:
     """The best `k` chunks for an understood question.  Its context (an earlier question in a
     conversation) is searched too and fused in, so that a short follow-up keeps its subject.
-    Ranking runs on the indexes; only the chosen `k` chunks' texts are read (from the index's files)."""
+    Ranking runs on the indexes; only the leading candidates' texts are read (from the index's files)."""
     allowed = catalog.matching(q.filters)
     if q.refs:  # a case reference in the question pins the search to that decision
         allowed = q.refs if allowed is None else allowed & q.refs
