@@ -113,11 +113,11 @@ def _select(order: list[str], kind_of: Callable[[str], str], k: int, max_per_dec
         same = " ".join(texts.get(chunk_id, chunk_id).lower().split())
         if same in seen:  # one summary published under several references (joined cases): once is enough
             continue
-        seen.add(same)
         ref_key = chunk_id.split(":", 1)[0]
         if per_decision.get(ref_key, 0) >= max_per_decision:
             continue
         per_decision[ref_key] = per_decision.get(ref_key, 0) + 1
+        seen.add(same)
         out.append(chunk_id)
         if len(out) == k:
             break
