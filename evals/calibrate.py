@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from evals.run import SETS, corpus_files, load_questions
-from rag.answer import NARROW_FILTER_DECISIONS, support, thresholds
+from rag.answer import narrowed, support_score, thresholds
 from rag.bot import Bot
 from rag.embed import embedder_name
 from rag.errors import RagError
@@ -36,9 +36,9 @@ def scores(name: str, store: Path) -> list[tuple[bool, bool, float, str]]:
         if q.is_set or q.unknown_councils or q.asks_advice or q.asks_current:
             continue
         retrieval = bot.retrieve(q)
-        if not retrieval.hits or (retrieval.allowed is not None and len(retrieval.allowed) <= NARROW_FILTER_DECISIONS):
+        if not retrieval.hits or narrowed(retrieval):
             continue
-        value = support(f"{q.search} {q.context}".strip(), retrieval.hits, bot.catalog.lexical.rarity)
+        value = support_score(q, retrieval, bot.catalog)
         out.append((bool(item.get("abstain")), bool(q.council_refs), round(value, 3), item["id"]))
     return out
 

@@ -110,15 +110,24 @@ def thresholds(embedder: str) -> tuple[float, float]:
     return CALIBRATED.get(embedder, (SUPPORT_THRESHOLD, NAMED_SUPPORT_THRESHOLD))
 
 
+def narrowed(retrieval: Retrieval) -> bool:
+    """The user filtered down to a few decisions: a looser check applies (see `supported`)."""
+    return retrieval.allowed is not None and len(retrieval.allowed) <= NARROW_FILTER_DECISIONS
+
+
+def support_score(q: Question, retrieval: Retrieval, catalog: Catalog) -> float:
+    """The score `supported` compares with the embedder's threshold (`python -m evals.calibrate`
+    prints it for every eval question)."""
+    return support(f"{q.search} {q.context}".strip(), retrieval.hits, catalog.lexical.rarity)
+
+
 def supported(q: Question, retrieval: Retrieval, catalog: Catalog) -> bool:
     if not retrieval.hits:
         return False
-    if retrieval.allowed is not None and len(retrieval.allowed) <= NARROW_FILTER_DECISIONS:
+    if narrowed(retrieval):
         return max(h.similarity for h in retrieval.hits) >= NARROW_MIN_SIMILARITY
     plain, named = thresholds(catalog.store.embedder)
-    threshold = named if q.council_refs else plain
-    text = f"{q.search} {q.context}".strip()
-    return support(text, retrieval.hits, catalog.lexical.rarity) >= threshold
+    return support_score(q, retrieval, catalog) >= (named if q.council_refs else plain)
 
 
 FACT_WORDS = {"amount": "amount", "rate": "rate", "date": "date", "duration": "length of time or number",

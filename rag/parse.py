@@ -235,10 +235,15 @@ class _Body:
         self.in_list, self.fresh = False, True
 
 
+def _names_section(text: str) -> bool:
+    """A known section heading, or a lettered sub-heading ("A) ...")."""
+    return bool(_LETTERED_RE.match(text.strip()) or SECTION_HEADINGS.get(_plain(text)))
+
+
 def _is_heading(line: str) -> bool:
     """A line standing alone that names a section rather than continuing a paragraph."""
     text = line.strip()
-    if _LETTERED_RE.match(text) or SECTION_HEADINGS.get(_plain(text)):
+    if _names_section(text):
         return True
     if len(text) > 120 or text[0] in "(\"'“‘" or text[0].islower():
         return False
@@ -293,7 +298,7 @@ def _walk_lines(lines: list[str]) -> list[dict]:
     for line in lines:
         if not line.strip() or _plain(line) in _FURNITURE:
             continue
-        if SECTION_HEADINGS.get(_plain(line)) or _LETTERED_RE.match(line.strip()):
+        if _names_section(line):  # not `_is_heading`: here a short unpunctuated line is still a paragraph
             body.set_heading(line)
         else:
             body.start(line.strip())
