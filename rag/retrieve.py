@@ -41,6 +41,14 @@ BOILERPLATE_KINDS = ("powers",)
 # near-copy of one already chosen (word-trigram overlap); the differing ones stay citable.
 NEAR_COPY = 0.6
 MAX_BOILERPLATE = 3  # distinct statements of the powers in one answer at most
+# A question whose intent points to a section ("was it upheld?" -> the final decision; "what did
+# they pay?" -> the agreed action) is answered by that section of the case it is about, which
+# often shares few words with the question and ranks low.  That section of the leading decision
+# is brought in just behind its best passage unless one of its paragraphs already leads.
+COMPLETED_KINDS = ("decision", "remedy")
+LEADING_PLACES = 3
+SECTION_PLACES = 2
+LEAD_CANDIDATES = 8
 
 
 @dataclass
@@ -160,6 +168,37 @@ def _reweigh(q: Question, order: list[str], fused: dict[str, float], catalog: Ca
     return sorted(order, key=lambda chunk_id: fused[chunk_id], reverse=True)
 
 
+def _complete_sections(q: Question, order: list[str], fused: dict[str, float], catalog: Catalog,
+                       allowed: set[str] | None) -> list[str]:
+    """The order with the asked-for section of the leading decision (the one whose leading
+    candidates score highest together) placed just behind its best passage (see COMPLETED_KINDS)."""
+    wanted = [kinds[0] for kinds, _ in q.boosts if kinds[0] in COMPLETED_KINDS]
+    if not order or not wanted:
+        return order
+    totals: dict[str, float] = {}
+    for chunk_id in order[:LEAD_CANDIDATES]:
+        key = chunk_id.split(":", 1)[0]
+        totals[key] = totals.get(key, 0.0) + fused[chunk_id]
+    lead_key = max(totals, key=totals.__getitem__)
+    lead = lead_key.replace("-", " ")
+    if allowed is not None and lead not in allowed:
+        return order
+    kind_of = catalog.dense.kind
+    out = list(order)
+    for kind in wanted:
+        mine = [c for c in out if c.startswith(lead_key + ":")]
+        if any(kind_of(c) == kind for c in mine[:LEADING_PLACES]):
+            continue
+        section = catalog.dense.section_ids(lead, kind)[:SECTION_PLACES]
+        if not section:
+            continue
+        for chunk_id in section:
+            fused.setdefault(chunk_id, 0.0)
+        at = out.index(mine[0]) + 1
+        out = [c for c in out[:at] if c not in section] + section + [c for c in out[at:] if c not in section]
+    return out
+
+
 def retrieve(
     q: Question,
     *,
@@ -185,6 +224,7 @@ def retrieve(
     queries = [vector]
     rankings, fused, lexical_scores = _fuse(q, vector, queries, catalog, embedder, allowed, candidates)
     order = _reweigh(q, sorted(fused, key=fused.get, reverse=True)[: max(k * 4, 20)], fused, catalog)
+    order = _complete_sections(q, order, fused, catalog, allowed)
     candidates_read = {row["id"]: row for row in catalog.get_chunks(order)}
     texts = {chunk_id: row["text"] for chunk_id, row in candidates_read.items()}
     rows = [candidates_read[i] for i in _select(order, catalog.dense.kind, k, max_per_decision, texts)]

@@ -43,7 +43,8 @@ INTENT_BOOSTS = (
                 r"\b(can|could|will|may)\b.*\bombudsman\b|"
                 r"\bdoes\b.*\bombudsman\b.*" + _INVESTIGATE, re.I),
      ("powers",), 1.4),
-    (re.compile(r"\b(compensat\w*|pay|paid|payment|remed\w*|money|reopen\w*|reconsider\w*)\b|£", re.I),
+    (re.compile(r"\b(compensat\w*|pay|paid|payment|remed\w*|money|reopen\w*|reconsider\w*)\b|£|"
+                r"\bput (?:things|it|this|that|matters) right\b", re.I),
      ("remedy", "decision"), 1.3),
 )
 # "The complaint" section and paragraphs that only report what the complainant says restate the

@@ -230,6 +230,7 @@ def test_whether_this_complaint_was_investigated_is_an_outcome_question(seeded_b
     ("Does the Ombudsman investigate complaints about schools?", ("powers",)),
     ("Can the Ombudsman look at this if it is in court?", ("powers",)),
     ("Did they have to pay her anything?", ("remedy", "decision")),
+    ("What was done to put things right for her?", ("remedy", "decision")),
     ("What did the social worker record?", None),
 ])
 def test_what_a_question_is_after(question, kinds):
@@ -355,3 +356,32 @@ def test_one_summary_published_under_several_references_is_quoted_once(fake_bot,
     texts = [" ".join(h.text.split()) for h in hits]
     assert len(texts) == len(set(texts)) == 7  # each of the summary and six paragraphs once
     assert {h.ref for h in hits} <= {"16 905 321", "16 905 322"}
+
+
+def test_the_section_a_question_points_to_comes_from_the_case_it_is_about():
+    """"What did the couple get?" is answered by the agreed action of the case the passages are
+    about, which shares few words with the question and ranked far down; it is brought in behind
+    that case's best passage.  Another case's agreed action leading does not count."""
+    from rag.retrieve import _complete_sections
+    from rag.understand import Question
+
+    class Dense:
+        kinds = {"a:p001:0": "remedy", "b:summary:0": "summary", "b:p003:0": "findings",
+                 "b:p009:0": "remedy", "b:p010:0": "remedy", "b:p011:0": "remedy"}
+
+        def kind(self, chunk_id):
+            return self.kinds.get(chunk_id, "other")
+
+        def section_ids(self, ref, kind):
+            return [c for c in self.kinds if c.startswith(ref + ":") and self.kinds[c] == kind]
+
+    class Catalog:
+        dense = Dense()
+
+    q = Question(asked="q", search="q", embed="q", boosts=((("remedy", "decision"), 1.3),))
+    fused = {"a:p001:0": 1.0, "b:summary:0": 0.9, "b:p003:0": 0.8}
+    order = _complete_sections(q, list(fused), fused, Catalog(), None)
+    assert order == ["a:p001:0", "b:summary:0", "b:p009:0", "b:p010:0", "b:p003:0"]
+    assert _complete_sections(q, list(fused), fused, Catalog(), {"a"}) == list(fused)  # filtered out
+    plain = Question(asked="q", search="q", embed="q")
+    assert _complete_sections(plain, ["b:p003:0"], {"b:p003:0": 1.0}, Catalog(), None) == ["b:p003:0"]
