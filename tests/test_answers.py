@@ -316,7 +316,7 @@ def test_the_method_section_yields_to_findings():
 
     fused = {"a:p001:0": 1.0, "a:p002:0": 0.95}
     order = _reweigh(Question(asked="q", search="q", embed="q", about_allegations=True),
-                     ["a:p001:0", "a:p002:0"], fused, Catalog())
+                     ["a:p001:0", "a:p002:0"], fused, Catalog(), ["a"])
     assert order == ["a:p002:0", "a:p001:0"]
 
 
@@ -358,30 +358,42 @@ def test_one_summary_published_under_several_references_is_quoted_once(fake_bot,
     assert {h.ref for h in hits} <= {"16 905 321", "16 905 322"}
 
 
-def test_the_section_a_question_points_to_comes_from_the_case_it_is_about():
-    """"What did the couple get?" is answered by the agreed action of the case the passages are
-    about, which shares few words with the question and ranked far down; it is brought in behind
-    that case's best passage.  Another case's agreed action leading does not count."""
-    from rag.retrieve import _complete_sections
+def test_the_topic_picks_the_case_and_the_intent_picks_the_section():
+    """"What did the council pay the foster family whose son was hurt?": another case's agreed
+    action used to be lifted on "pay" alone above the case the question is about.  Now a case's
+    own sections are lifted only in the cases its topic leads with, and the leading case's agreed
+    action, which shares few words with the question and ranked far down, is brought in behind
+    that case's best passage."""
+    from rag.retrieve import _complete_sections, _reweigh, topic_leaders
     from rag.understand import Question
 
     class Dense:
         kinds = {"a:p001:0": "remedy", "b:summary:0": "summary", "b:p003:0": "findings",
+                 "c:p004:0": "findings", "d:p005:0": "findings",
                  "b:p009:0": "remedy", "b:p010:0": "remedy", "b:p011:0": "remedy"}
 
         def kind(self, chunk_id):
             return self.kinds.get(chunk_id, "other")
 
+        def is_reported(self, chunk_id):
+            return False
+
         def section_ids(self, ref, kind):
-            return [c for c in self.kinds if c.startswith(ref + ":") and self.kinds[c] == kind]
+            key = ref.replace(" ", "-")
+            return [c for c in self.kinds if c.startswith(key + ":") and self.kinds[c] == kind]
 
     class Catalog:
         dense = Dense()
 
-    q = Question(asked="q", search="q", embed="q", boosts=((("remedy", "decision"), 1.3),))
-    fused = {"a:p001:0": 1.0, "b:summary:0": 0.9, "b:p003:0": 0.8}
-    order = _complete_sections(q, list(fused), fused, Catalog(), None)
-    assert order == ["a:p001:0", "b:summary:0", "b:p009:0", "b:p010:0", "b:p003:0"]
-    assert _complete_sections(q, list(fused), fused, Catalog(), {"a"}) == list(fused)  # filtered out
+    q = Question(asked="q", search="q", embed="q", about_allegations=True,
+                 boosts=((("remedy", "decision"), 1.3),))
+    fused = {"b:summary:0": 1.0, "a:p001:0": 0.9, "b:p003:0": 0.8, "c:p004:0": 0.85, "d:p005:0": 0.7}
+    order = list(fused)
+    leaders = topic_leaders(order, fused)
+    assert leaders == ["b", "a"]  # b: 1.0 + 0.8; a: 0.9; c: 0.85
+    order = _reweigh(q, order, fused, Catalog(), ["b"])
+    assert fused["a:p001:0"] == 0.9  # not a leading case: its remedy is not lifted
+    order = _complete_sections(q, order, fused, Catalog(), "b")
+    assert order[:4] == ["b:summary:0", "b:p009:0", "b:p010:0", "a:p001:0"]
     plain = Question(asked="q", search="q", embed="q")
-    assert _complete_sections(plain, ["b:p003:0"], {"b:p003:0": 1.0}, Catalog(), None) == ["b:p003:0"]
+    assert _complete_sections(plain, ["b:p003:0"], {"b:p003:0": 1.0}, Catalog(), "b") == ["b:p003:0"]
