@@ -202,8 +202,8 @@ def _complete_sections(q: Question, order: list[str], fused: dict[str, float], c
         if not mine or any(kind_of(c) == kind for c in mine[:LEADING_PLACES]):
             continue
         section = catalog.dense.section_ids(lead_key.replace("-", " "), kind)[:SECTION_PLACES]
-        for chunk_id in section:
-            fused.setdefault(chunk_id, 0.0)
+        for chunk_id in section:  # it stands in at the score of the passage it follows
+            fused[chunk_id] = fused[mine[0]]
         at = out.index(mine[0]) + 1
         out = [c for c in out[:at] if c not in section] + section + [c for c in out[at:] if c not in section]
     return out

@@ -395,5 +395,6 @@ def test_the_topic_picks_the_case_and_the_intent_picks_the_section():
     assert fused["a:p001:0"] == 0.9  # not a leading case: its remedy is not lifted
     order = _complete_sections(q, order, fused, Catalog(), "b")
     assert order[:4] == ["b:summary:0", "b:p009:0", "b:p010:0", "a:p001:0"]
+    assert fused["b:p009:0"] == fused["b:p010:0"] == fused["b:summary:0"]  # scores stay in rank order
     plain = Question(asked="q", search="q", embed="q")
     assert _complete_sections(plain, ["b:p003:0"], {"b:p003:0": 1.0}, Catalog(), "b") == ["b:p003:0"]
