@@ -1,4 +1,4 @@
-"""`python -m evals [--set samples|synthetic|all] [--json] [--backend extractive|openai] [--no-baseline]`
+"""`python -m evals [--set samples|synthetic|all] [--json] [--backend extractive|openai] [--no-baseline] [--rows FILE]`
 
 Runs each question set over its own corpus through the public `rag` API, beside LangChain's
 tutorial pipeline on the same corpus; prints a table per set (or one JSON object with `--json`),
@@ -43,6 +43,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="where to build the evaluation stores, one folder per set (kept between runs)")
     parser.add_argument("--no-baseline", action="store_true", help="skip the LangChain baseline")
     parser.add_argument("--report", type=Path, default=EVALS_DIR / "report.md")
+    parser.add_argument("--rows", type=Path, help="also save every question's result to this JSON file "
+                        "(compare two with `python -m evals.compare BEFORE AFTER`)")
     return parser
 
 
@@ -83,6 +85,13 @@ def _print_table(result: dict) -> None:
         print(f"{key:34} {str(summary.get(key)):>10} {str(base.get(key, '')):>10}")
 
 
+def save_rows(path: Path, results: list[dict]) -> None:
+    """Every question's result, per set, for `python -m evals.compare`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = {r["name"]: {"embedder": r["embedder"], "summary": r["summary"], "rows": r["rows"]} for r in results}
+    path.write_text(json.dumps(data, indent=1, default=str), encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     names = list(SETS) if args.which == "all" else [args.which]
@@ -96,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
                                           skip="baseline" if args.no_baseline else None) for r in results}
     command = "python -m evals " + " ".join(argv if argv is not None else sys.argv[1:])
     write(args.report, render(results, thresholds, command.strip()))
+    if args.rows:
+        save_rows(args.rows, results)
     if args.json:
         print(json.dumps({r["name"]: r["summary"] for r in results}))
     else:

@@ -51,3 +51,43 @@ def test_decision_recall_gives_full_marks_when_gold_decisions_outnumber_k():
     q = {"refs": ["a", "b", "c", "d", "e"], "paragraphs": [3]}
     assert decision_recall_at([{("c", 3)}, {("a", 3)}, {("e", 3)}], q) == 1.0
     assert decision_recall_at([{("c", 3)}, {("x", 3)}, {("e", 3)}], q) == 2 / 3
+
+
+def _row(qid: str, hit: float, problems: list[str]) -> dict:
+    return {"id": qid, "recall@5": hit, "mrr": hit, "decision_recall@3": hit, "cited_decision@3": hit,
+            "cited_paragraph@3": hit, "citation_precision": hit, "quotes": [True], "fact_coverage": hit,
+            "abstained": False, "forbidden": [], "seconds": 0.01, "problems": problems}
+
+
+def test_compare_reports_each_half_and_the_questions_that_changed(tmp_path, capsys):
+    """`python -m evals.compare` is how a rule is checked on both sets and both halves before it
+    lands: figures before -> after for the whole set and each half, and each question that changed."""
+    import hashlib
+    import json
+
+    from evals.compare import half, main
+    from evals.run import load_questions
+
+    ids = [q["id"] for q in load_questions("samples") if not q.get("abstain") and q["kind"] != "set"][:6]
+    first_missed = [_row(ids[0], 0.0, ["x"])] + [_row(i, 1.0, []) for i in ids[1:]]
+    before = {"samples": {"rows": first_missed}}
+    after = {"samples": {"rows": [_row(i, 1.0, []) for i in ids]}}
+    (tmp_path / "before.json").write_text(json.dumps(before), encoding="utf-8")
+    (tmp_path / "after.json").write_text(json.dumps(after), encoding="utf-8")
+    assert main([str(tmp_path / "before.json"), str(tmp_path / "after.json")]) == 0
+    out = capsys.readouterr().out
+    assert f"samples: {len(ids)} questions in both files" in out
+    assert "half A" in out and "half B" in out
+    assert f"{round(5 / len(ids), 4)} -> 1.0" in out  # the whole set
+    assert f"better  {ids[0]} (half {half(ids[0])}): no longer: x" in out
+    assert all(half(i) == "AB"[int(hashlib.md5(i.encode()).hexdigest(), 16) % 2] for i in ids)  # fixed split
+
+
+def test_compare_names_a_file_it_cannot_read(tmp_path, capsys):
+    from evals.compare import main
+
+    bad = tmp_path / "report.md"
+    bad.write_text("# not rows", encoding="utf-8")
+    assert main([str(bad), str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {bad}: not a rows file") and err.count("\n") == 1
