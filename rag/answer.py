@@ -15,14 +15,14 @@ from langchain_core.language_models import BaseChatModel
 from rag.catalog import Catalog
 from rag.cite import QuoteFilter
 from rag.errors import InputError
-from rag.extractive import decision_line, extractive_answer
+from rag.extractive import choose_passages, decision_line, extractive_answer
 from rag.filters import Filters
 from rag.guard import index_text, visible
 from rag.lexical import stems
 from rag.llm import INSTEAD, LLMFailure, stream_llm
 from rag.models import Answer
 from rag.mpnet import NAME as MPNET_NAME
-from rag.retrieve import Hit, Retrieval
+from rag.retrieve import Hit, Retrieval, case_passage, leading_decision
 from rag.understand import Question, states_fact
 
 MAX_QUESTION_CHARS = 1000
@@ -135,14 +135,6 @@ FACT_WORDS = {"amount": "amount", "rate": "rate", "date": "date", "duration": "l
 FACT_PASSAGES = 3  # the fact must be in one of the passages an answer would lead with
 
 
-def leading_decision(hits: list[Hit]) -> str:
-    """The decision the passages are most about: the one whose passages score highest together."""
-    totals: dict[str, float] = {}
-    for hit in hits:
-        totals[hit.ref] = totals.get(hit.ref, 0.0) + hit.score
-    return max(totals, key=totals.__getitem__)
-
-
 def states_the_fact(q: Question, hits: list[Hit]) -> bool:
     """A question asking for a specific fact (an amount, a rate, a date...) is answered only when
     one of the leading passages states a fact of that kind, council named or not.  When a council
@@ -196,8 +188,10 @@ def answer_from(q: Question, retrieval: Retrieval, catalog: Catalog) -> Answer:
             return _no_payment(q, hits)
         return abstain(question, hits, f"The closest passages do not state the {FACT_WORDS[q.fact_kind]} asked "
                        "for, so I cannot answer this from the Ombudsman's words.")
-    text, citations = extractive_answer(q.search, hits)
-    return Answer(question=question, answer=text, citations=citations, retrieved=[h.id for h in hits])
+    also = case_passage(q, hits, {h.id for h in choose_passages(hits)}, catalog)
+    text, citations = extractive_answer(q.search, hits, also)
+    retrieved = [h.id for h in hits] + ([also.id] if also is not None else [])
+    return Answer(question=question, answer=text, citations=citations, retrieved=retrieved)
 
 
 def check_question(question: str, limit: int = MAX_QUESTION_CHARS) -> str:

@@ -151,10 +151,11 @@ class DenseIndex:
         named.sort(key=lambda item: (-item[1], item[0]))
         return named[:k]
 
-    def section_ids(self, ref: str, kind: str) -> list[str]:
-        """A decision's chunks of one section kind, in paragraph order."""
+    def ids_of(self, ref: str, kind: str | None = None) -> list[str]:
+        """A decision's chunks (of one section kind, if given), in paragraph order."""
         t = self.table
-        rows = sorted(int(n) for n in self.by_ref.rows_of(ref) if t.kind_names[t.kind[int(n)]] == kind)
+        rows = sorted(int(n) for n in self.by_ref.rows_of(ref)
+                      if kind is None or t.kind_names[t.kind[int(n)]] == kind)
         return [t.id_of(n) for n in rows]
 
     def kind(self, chunk_id: str) -> str:

@@ -120,9 +120,14 @@ def _rarity(hits: list[Hit]) -> dict[str, float]:
     return {s: math.log(1 + len(hits) / c) for s, c in counts.items()}
 
 
+def decision_name(meta: dict) -> str:
+    """'Derbyshire County Council (18 011 812)', with the synthetic mark where it applies."""
+    return f"{meta['council']} ({meta['ref']}{SYNTHETIC_MARK if meta.get('synthetic') else ''})"
+
+
 def decision_line(meta: dict) -> str:
     """'Derbyshire County Council (18 011 812), 28 March 2019, Upheld'."""
-    parts = [f"{meta['council']} ({meta['ref']}{SYNTHETIC_MARK if meta.get('synthetic') else ''})"]
+    parts = [decision_name(meta)]
     if meta.get("decision_date"):
         day = dt.date.fromisoformat(meta["decision_date"])
         parts.append(f"{day.day} {day:%B %Y}")
@@ -136,11 +141,13 @@ def _where(c: Citation) -> str:
     return f" (paragraph {c.paragraph}{'' if c.paragraph_exact else ', numbering inferred'})"
 
 
-def extractive_answer(question: str, hits: list[Hit]) -> tuple[str, list[Citation]]:
+def extractive_answer(question: str, hits: list[Hit], also: Hit | None = None) -> tuple[str, list[Citation]]:
     """Answer text with [n] markers, and its citations in the order the text uses them.
 
     The passage that answers best comes first: decisions are given in the order of their best
-    passage, and each decision's passages in rank order, so the first citation is the top one."""
+    passage, and each decision's passages in rank order, so the first citation is the top one.
+    `also`: a further passage of the leading case where the question's words recur (see
+    `rag.retrieve.case_passage`), quoted last so that it never displaces what ranked first."""
     passages = choose_passages(hits)
     rarity = _rarity(hits)
     leads = {h.id for h in passages[:LEAD_PASSAGES]}
@@ -157,4 +164,9 @@ def extractive_answer(question: str, hits: list[Hit]) -> tuple[str, list[Citatio
             citations.append(citation)
             lines.append(f"- {speaker(hit, citation.quote)}{_where(citation)}: "
                          f"\u201c{citation.quote}\u201d [{citation.n}]")
+    if also is not None and also.ref in order:
+        citation = citation_for(len(citations) + 1, also, best_quote(question, also, rarity))
+        citations.append(citation)
+        lines += ["", f"Also in {decision_name(also.metadata)}, where the question's words recur:",
+                  f"- {speaker(also, citation.quote)}{_where(citation)}: \u201c{citation.quote}\u201d [{citation.n}]"]
     return "\n".join(lines), citations

@@ -378,9 +378,9 @@ def test_the_topic_picks_the_case_and_the_intent_picks_the_section():
         def is_reported(self, chunk_id):
             return False
 
-        def section_ids(self, ref, kind):
+        def ids_of(self, ref, kind=None):
             key = ref.replace(" ", "-")
-            return [c for c in self.kinds if c.startswith(key + ":") and self.kinds[c] == kind]
+            return [c for c in self.kinds if c.startswith(key + ":") and kind in (None, self.kinds[c])]
 
     class Catalog:
         dense = Dense()
@@ -398,3 +398,46 @@ def test_the_topic_picks_the_case_and_the_intent_picks_the_section():
     assert fused["b:p009:0"] == fused["b:p010:0"] == fused["b:summary:0"]  # scores stay in rank order
     plain = Question(asked="q", search="q", embed="q")
     assert _complete_sections(plain, ["b:p003:0"], {"b:p003:0": 1.0}, Catalog(), "b") == ["b:p003:0"]
+
+
+@pytest.fixture
+def kent_bot(fake_bot):
+    from tests.conftest import DECISIONS_DIR
+
+    assert fake_bot.ingest(sorted(DECISIONS_DIR.glob("*.txt"))).failed == 0
+    return fake_bot
+
+
+def test_the_leading_case_is_searched_for_the_questions_own_words(kent_bot):
+    """Once the case is found, its passage where the question's rarer words recur is quoted after
+    the answer's passages if none of them holds it ("Early Help Service" is only in Kent's
+    paragraph 8, which the similarity ranking put eleventh of twelve).  Before, it was never shown."""
+    from rag.retrieve import case_passage
+
+    fake_bot = kent_bot
+    q = fake_bot.understand("Did Kent send the boy to its Early Help Service for support?")
+    hits = [h for h in fake_bot.retrieve(q).hits if h.ref == "24 003 230"]
+    assert hits
+    best = case_passage(q, hits, {h.id for h in hits if h.paragraph != 8}, fake_bot.catalog)
+    assert best is not None and best.ref == "24 003 230" and best.paragraph == 8
+    assert "Early Help Service" in best.text
+    quoted = {h.id for h in hits} | {best.id}
+    other = case_passage(q, hits, quoted, fake_bot.catalog)
+    assert other is None or other.paragraph != 8  # never what is already quoted
+    unrelated = fake_bot.understand("zebra giraffe hippopotamus")
+    assert case_passage(unrelated, hits, set(), fake_bot.catalog) is None  # shares too little
+
+
+def test_an_answer_quotes_the_case_passage_last_and_verified(kent_bot):
+    from rag.answer import answer_from
+
+    fake_bot = kent_bot
+    q = fake_bot.understand("Did Kent send the boy to its Early Help Service for support?")
+    retrieval = fake_bot.retrieve(q)
+    retrieval.hits = [h for h in retrieval.hits if h.paragraph != 8]  # as if the ranking missed it
+    answer = answer_from(q, retrieval, fake_bot.catalog)
+    assert not answer.abstained
+    last = answer.citations[-1]
+    assert (last.ref, last.paragraph, last.verified) == ("24 003 230", 8, True)
+    assert "Also in Kent County Council (24 003 230), where the question's words recur:" in answer.answer
+    assert answer.retrieved[-1] == last.chunk_id

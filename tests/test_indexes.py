@@ -111,7 +111,8 @@ def test_the_index_opens_memory_mapped_and_searches_alike(tmp_path):
         dense.float_rows = 0
     assert opened.dense.search(query, 10) == built.dense.search(query, 10)
     first = opened.table.by_ref.names[0]
-    assert opened.dense.section_ids(first, "decision") == built.dense.section_ids(first, "decision") != []
+    assert opened.dense.ids_of(first, "decision") == built.dense.ids_of(first, "decision") != []
+    assert opened.dense.ids_of(first) == built.dense.ids_of(first) != opened.dense.ids_of(first, "decision")
     assert opened.dense.is_reported("c0007") and not opened.dense.is_reported("c0008")
     assert opened.dense.kind("c0003") == "decision" and opened.dense.kind("nope") == "other"
     assert np.allclose(opened.dense.vector("c0007"), rows.vectors[7] / np.linalg.norm(rows.vectors[7]))

@@ -177,7 +177,8 @@ def test_a_fact_about_a_named_councils_case_must_come_from_the_case_the_passages
     """Class 4 of issue 16: "how much did Westbridge pay Mrs E for posting the plan to her ex?" is
     not answered by an amount in another Westbridge decision that happens to rank first; the
     passages are mostly about the case asked of, and it states no amount."""
-    from rag.answer import leading_decision, states_the_fact
+    from rag.answer import states_the_fact
+    from rag.retrieve import leading_decision
 
     hits = [_hit("19 916 203", "The Council should pay Miss B £300 for the distress caused.", 0.050),
             _hit("22 918 455", "The Council sent the care plan to Mr E's address.", 0.049),
