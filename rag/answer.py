@@ -22,7 +22,7 @@ from rag.lexical import stems
 from rag.llm import INSTEAD, LLMFailure, stream_llm
 from rag.models import Answer
 from rag.mpnet import NAME as MPNET_NAME
-from rag.retrieve import Hit, Retrieval, case_passage, leading_decision
+from rag.retrieve import Hit, Retrieval, case_passages, leading_decision
 from rag.understand import Question, states_fact
 
 MAX_QUESTION_CHARS = 1000
@@ -188,9 +188,9 @@ def answer_from(q: Question, retrieval: Retrieval, catalog: Catalog) -> Answer:
             return _no_payment(q, hits)
         return abstain(question, hits, f"The closest passages do not state the {FACT_WORDS[q.fact_kind]} asked "
                        "for, so I cannot answer this from the Ombudsman's words.")
-    also = case_passage(q, hits, {h.id for h in choose_passages(hits)}, catalog)
+    also = case_passages(q, retrieval, {h.id for h in choose_passages(hits)}, catalog)
     text, citations = extractive_answer(q.search, hits, also)
-    retrieved = [h.id for h in hits] + ([also.id] if also is not None else [])
+    retrieved = [h.id for h in hits] + [h.id for h in also]
     return Answer(question=question, answer=text, citations=citations, retrieved=retrieved)
 
 

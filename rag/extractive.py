@@ -141,13 +141,13 @@ def _where(c: Citation) -> str:
     return f" (paragraph {c.paragraph}{'' if c.paragraph_exact else ', numbering inferred'})"
 
 
-def extractive_answer(question: str, hits: list[Hit], also: Hit | None = None) -> tuple[str, list[Citation]]:
+def extractive_answer(question: str, hits: list[Hit], also: list[Hit] | None = None) -> tuple[str, list[Citation]]:
     """Answer text with [n] markers, and its citations in the order the text uses them.
 
     The passage that answers best comes first: decisions are given in the order of their best
     passage, and each decision's passages in rank order, so the first citation is the top one.
-    `also`: a further passage of the leading case where the question's words recur (see
-    `rag.retrieve.case_passage`), quoted last so that it never displaces what ranked first."""
+    `also`: further passages of the leading case where the question's words recur (see
+    `rag.retrieve.case_passages`), quoted last so that they never displace what ranked first."""
     passages = choose_passages(hits)
     rarity = _rarity(hits)
     leads = {h.id for h in passages[:LEAD_PASSAGES]}
@@ -164,9 +164,11 @@ def extractive_answer(question: str, hits: list[Hit], also: Hit | None = None) -
             citations.append(citation)
             lines.append(f"- {speaker(hit, citation.quote)}{_where(citation)}: "
                          f"\u201c{citation.quote}\u201d [{citation.n}]")
-    if also is not None and also.ref in order:
-        citation = citation_for(len(citations) + 1, also, best_quote(question, also, rarity))
+    also = [h for h in also or [] if h.ref in order]
+    if also:
+        lines += ["", f"Also in {decision_name(also[0].metadata)}, where the question's words recur:"]
+    for hit in also:
+        citation = citation_for(len(citations) + 1, hit, best_quote(question, hit, rarity))
         citations.append(citation)
-        lines += ["", f"Also in {decision_name(also.metadata)}, where the question's words recur:",
-                  f"- {speaker(also, citation.quote)}{_where(citation)}: \u201c{citation.quote}\u201d [{citation.n}]"]
+        lines.append(f"- {speaker(hit, citation.quote)}{_where(citation)}: \u201c{citation.quote}\u201d [{citation.n}]")
     return "\n".join(lines), citations

@@ -412,20 +412,20 @@ def test_the_leading_case_is_searched_for_the_questions_own_words(kent_bot):
     """Once the case is found, its passage where the question's rarer words recur is quoted after
     the answer's passages if none of them holds it ("Early Help Service" is only in Kent's
     paragraph 8, which the similarity ranking put eleventh of twelve).  Before, it was never shown."""
-    from rag.retrieve import case_passage
+    from rag.retrieve import CASE_PASSAGES, case_passages
 
     fake_bot = kent_bot
     q = fake_bot.understand("Did Kent send the boy to its Early Help Service for support?")
-    hits = [h for h in fake_bot.retrieve(q).hits if h.ref == "24 003 230"]
+    retrieval = fake_bot.retrieve(q)
+    retrieval.hits = hits = [h for h in retrieval.hits if h.ref == "24 003 230"]
     assert hits
-    best = case_passage(q, hits, {h.id for h in hits if h.paragraph != 8}, fake_bot.catalog)
-    assert best is not None and best.ref == "24 003 230" and best.paragraph == 8
-    assert "Early Help Service" in best.text
-    quoted = {h.id for h in hits} | {best.id}
-    other = case_passage(q, hits, quoted, fake_bot.catalog)
-    assert other is None or other.paragraph != 8  # never what is already quoted
+    found = case_passages(q, retrieval, {h.id for h in hits if h.paragraph != 8}, fake_bot.catalog)
+    assert 1 <= len(found) <= CASE_PASSAGES and {h.ref for h in found} == {"24 003 230"}
+    assert found[0].paragraph == 8 and "Early Help Service" in found[0].text  # the best first
+    quoted = {h.id for h in hits} | {found[0].id}
+    assert all(h.id not in quoted for h in case_passages(q, retrieval, quoted, fake_bot.catalog))  # never twice
     unrelated = fake_bot.understand("zebra giraffe hippopotamus")
-    assert case_passage(unrelated, hits, set(), fake_bot.catalog) is None  # shares too little
+    assert case_passages(unrelated, retrieval, set(), fake_bot.catalog) == []  # shares too little
 
 
 def test_an_answer_quotes_the_case_passage_last_and_verified(kent_bot):
@@ -437,7 +437,10 @@ def test_an_answer_quotes_the_case_passage_last_and_verified(kent_bot):
     retrieval.hits = [h for h in retrieval.hits if h.paragraph != 8]  # as if the ranking missed it
     answer = answer_from(q, retrieval, fake_bot.catalog)
     assert not answer.abstained
-    last = answer.citations[-1]
-    assert (last.ref, last.paragraph, last.verified) == ("24 003 230", 8, True)
-    assert "Also in Kent County Council (24 003 230), where the question's words recur:" in answer.answer
-    assert answer.retrieved[-1] == last.chunk_id
+    header = "Also in Kent County Council (24 003 230), where the question's words recur:"
+    assert header in answer.answer
+    after = answer.answer.split(header, 1)[1]
+    added = [c for c in answer.citations if f"[{c.n}]" in after]
+    assert added and added == answer.citations[-len(added):]  # quoted last
+    assert (added[0].ref, added[0].paragraph) == ("24 003 230", 8) and all(c.verified for c in added)
+    assert answer.retrieved[-len(added):] == [c.chunk_id for c in added]
