@@ -165,6 +165,12 @@ def _no_payment(q: Question, hits: list[Hit]) -> Answer:
     return Answer(question=q.asked, answer=intro + "\n" + text, citations=citations, retrieved=[h.id for h in hits])
 
 
+def case_extras(q: Question, retrieval: Retrieval, catalog: Catalog) -> list[Hit]:
+    """The leading case's passages an answer adds after its own (see rag.retrieve.case_passages):
+    the extractive answer quotes them last, and an LLM is given them too."""
+    return case_passages(q, retrieval, {h.id for h in choose_passages(retrieval.hits)}, catalog)
+
+
 def answer_from(q: Question, retrieval: Retrieval, catalog: Catalog) -> Answer:
     """The extractive answer, or an abstention, for one retrieval."""
     question = q.asked
@@ -188,7 +194,7 @@ def answer_from(q: Question, retrieval: Retrieval, catalog: Catalog) -> Answer:
             return _no_payment(q, hits)
         return abstain(question, hits, f"The closest passages do not state the {FACT_WORDS[q.fact_kind]} asked "
                        "for, so I cannot answer this from the Ombudsman's words.")
-    also = case_passages(q, retrieval, {h.id for h in choose_passages(hits)}, catalog)
+    also = case_extras(q, retrieval, catalog)
     text, citations = extractive_answer(q.search, hits, also)
     retrieved = [h.id for h in hits] + [h.id for h in also]
     return Answer(question=question, answer=text, citations=citations, retrieved=retrieved)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
 
-from rag.answer import answer_from, check_question, stream_with_llm
+from rag.answer import answer_from, case_extras, check_question, stream_with_llm
 from rag.catalog import Catalog
 from rag.chat import Chat
 from rag.embed import embedder_name, make_embedder
@@ -218,7 +218,8 @@ class Bot:
         retrieval = self.retrieve(q)
         offline = answer_from(q, retrieval, self.catalog)
         if self.settings.backend == "openai" and not offline.abstained:
-            answer = yield from stream_with_llm(self.chat_model, question, retrieval.hits, offline,
+            passages = retrieval.hits + case_extras(q, retrieval, self.catalog)
+            answer = yield from stream_with_llm(self.chat_model, question, passages, offline,
                                                 time.monotonic() + self.settings.llm_timeout)
         else:
             yield offline.answer

@@ -193,3 +193,25 @@ def test_evals_faithfulness_judge_reads_the_verdict(seeded_bot, stub):
     assert judge(bot, row) is False
     stub.script(Status(500))
     assert judge(bot, row) is None
+
+
+def test_the_model_is_given_the_case_passages_the_offline_answer_quotes(seeded_bot, stub):
+    """The passages of the leading case where the question's words recur are quoted last by the
+    offline answer; the model gets them too, numbered after the retrieved ones, and a quote from
+    one of them is verified like any other."""
+    bot = _bot(seeded_bot, stub.base_url)
+    offline = seeded_bot.ask(QUESTION)
+    extra = offline.retrieved[len(seeded_bot.retrieve(QUESTION).hits):]
+    assert extra, "this question's offline answer adds passages of the leading case"
+
+    def quote_the_last(body: dict) -> str:
+        passages = _passages(body)
+        last = max(passages)
+        return f"The decision says \u201c{_first_sentence(passages[last])}\u201d [{last}]."
+
+    stub.script(Reply(quote_the_last))
+    *_, answer = list(bot.stream(QUESTION))
+    given = _passages(stub.requests[-1])
+    assert len(given) == len(offline.retrieved)
+    assert answer.backend == "openai" and answer.citations and all(c.verified for c in answer.citations)
+    assert answer.citations[0].chunk_id == extra[-1]
