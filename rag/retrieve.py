@@ -1,10 +1,14 @@
 """Hybrid retrieval: exact dense search plus BM25, fused by reciprocal rank, filtered exactly.
 
 Before the search, a case reference in the question pins it to that decision, and a council named
-in the question narrows it to that council's decisions (within the filters).  After fusion two
-rules keep the list useful: near-copies of the Ombudsman's statements of its powers, which repeat
-from decision to decision, are dropped so that they never crowd out findings (the statements that
-differ stay); and no decision takes more than `max_per_decision` places.
+in the question narrows it to that council's decisions (within the filters).  After fusion, the
+topic picks the case and the intent picks the section: the cases the question is about are found
+before any intent lift, and only their final decisions and agreed actions are lifted (the leading
+case's is brought in when it ranks low).  Two rules keep the list useful: near-copies of the
+Ombudsman's statements of its powers, which repeat from decision to decision, are dropped so that
+they never crowd out findings (the statements that differ stay); and no decision takes more than
+`max_per_decision` places.  `case_passages` then searches the leading case for the question's own
+words, for the answer to quote after its passages.
 """
 
 from __future__ import annotations
@@ -233,27 +237,33 @@ def leading_decision(hits: list[Hit]) -> str:
     return max(totals, key=totals.__getitem__)
 
 
+def _shared_rarity(question: str, texts: list[str]) -> list[float]:
+    """For each text, the question's words it holds, each weighed by how rare it is among `texts`
+    (planted words do not count)."""
+    words = [set(stems(index_text(text))) for text in texts]
+    counts = Counter(w for held in words for w in held)
+    wanted = set(stems(expand_query(question)))
+    return [round(sum(math.log(1 + len(texts) / counts[w]) for w in wanted & held), 6) for held in words]
+
+
 def case_passages(q: Question, retrieval: Retrieval, quoted: set[str], catalog: Catalog) -> list[Hit]:
     """The leading case's passages that share most of the question's words (weighed by their
     rarity within the case; equal shares go to the passage closer in meaning), best first: at
     most CASE_PASSAGES, none already quoted, none sharing too little (CASE_MATCH)."""
-    hits = retrieval.hits
-    if not hits:
+    if not retrieval.hits:
         return []
-    case = leading_decision(hits)
+    case = leading_decision(retrieval.hits)
     rows = catalog.get_chunks(catalog.dense.ids_of(case))
-    words = [set(stems(index_text(row["text"]))) for row in rows]  # planted words do not count
-    counts = Counter(w for held in words for w in held)
-    wanted = set(stems(expand_query(q.search)))
-    scored = [(round(sum(math.log(1 + len(rows) / counts[w]) for w in wanted & held), 6), n)
-              for n, (row, held) in enumerate(zip(rows, words)) if row["id"] not in quoted]
-    scored = [item for item in scored if item[0] >= CASE_MATCH]
-    meaning = _similarities([retrieval.query_vector], [catalog.dense.vector(rows[n]["id"]) for _, n in scored]) \
-        if retrieval.query_vector is not None else [0.0] * len(scored)
-    best = sorted(zip(scored, meaning), key=lambda item: (-item[0][0], -item[1], item[0][1]))
-    return [Hit(id=rows[n]["id"], ref=case, paragraph=rows[n]["metadata"].get("para_first") or None,
-                text=rows[n]["text"], metadata=rows[n]["metadata"], score=0.0, similarity=sim)
-            for (_, n), sim in best[:CASE_PASSAGES]]
+    shares = _shared_rarity(q.search, [row["text"] for row in rows])
+    kept = [(share, row) for share, row in zip(shares, rows) if share >= CASE_MATCH and row["id"] not in quoted]
+    if retrieval.query_vector is None:
+        meaning = [0.0] * len(kept)
+    else:
+        meaning = _similarities([retrieval.query_vector], [catalog.dense.vector(row["id"]) for _, row in kept])
+    ranked = sorted(zip(kept, meaning), key=lambda item: (-item[0][0], -item[1]))  # stable: paragraph order
+    return [Hit(id=row["id"], ref=case, paragraph=row["metadata"].get("para_first") or None, text=row["text"],
+                metadata=row["metadata"], score=0.0, similarity=sim)
+            for (_, row), sim in ranked[:CASE_PASSAGES]]
 
 
 def retrieve(
