@@ -40,7 +40,8 @@ def load_rows(path: Path) -> dict[str, list[dict]]:
 
 
 def _figures(rows: list[dict], questions: list[dict]) -> dict:
-    summary = summarise(rows, [q for q in questions if q["id"] in {r["id"] for r in rows}]) if rows else {}
+    asked = {r["id"] for r in rows}
+    summary = summarise(rows, [q for q in questions if q["id"] in asked]) if rows else {}
     return {key: summary.get(key) for key in FIGURES}
 
 

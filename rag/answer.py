@@ -171,7 +171,7 @@ def case_extras(q: Question, retrieval: Retrieval, catalog: Catalog) -> list[Hit
     return case_passages(q, retrieval, {h.id for h in choose_passages(retrieval.hits)}, catalog)
 
 
-def answer_from(q: Question, retrieval: Retrieval, catalog: Catalog) -> Answer:
+def answer_from(q: Question, retrieval: Retrieval, catalog: Catalog, also: list[Hit] | None = None) -> Answer:
     """The extractive answer, or an abstention, for one retrieval."""
     question = q.asked
     if retrieval.allowed is not None and not retrieval.allowed:
@@ -194,7 +194,7 @@ def answer_from(q: Question, retrieval: Retrieval, catalog: Catalog) -> Answer:
             return _no_payment(q, hits)
         return abstain(question, hits, f"The closest passages do not state the {FACT_WORDS[q.fact_kind]} asked "
                        "for, so I cannot answer this from the Ombudsman's words.")
-    also = case_extras(q, retrieval, catalog)
+    also = case_extras(q, retrieval, catalog) if also is None else also  # given when an LLM needs them too
     text, citations = extractive_answer(q.search, hits, also)
     retrieved = [h.id for h in hits] + [h.id for h in also]
     return Answer(question=question, answer=text, citations=citations, retrieved=retrieved)

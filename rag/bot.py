@@ -216,10 +216,11 @@ class Bot:
             yield answer
             return
         retrieval = self.retrieve(q)
-        offline = answer_from(q, retrieval, self.catalog)
-        if self.settings.backend == "openai" and not offline.abstained:
-            passages = retrieval.hits + case_extras(q, retrieval, self.catalog)
-            answer = yield from stream_with_llm(self.chat_model, question, passages, offline,
+        llm = self.settings.backend == "openai"
+        also = case_extras(q, retrieval, self.catalog) if llm else None  # read once, for both answers
+        offline = answer_from(q, retrieval, self.catalog, also)
+        if llm and not offline.abstained:
+            answer = yield from stream_with_llm(self.chat_model, question, retrieval.hits + also, offline,
                                                 time.monotonic() + self.settings.llm_timeout)
         else:
             yield offline.answer

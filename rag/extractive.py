@@ -9,15 +9,13 @@ quote is: a finding of the Ombudsman, or what the complainant alleged.
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
-from collections import Counter
 from dataclasses import dataclass
 
 from rag.chunk import REPORTED_SPEECH, sentence_spans
 from rag.cite import citation_for
 from rag.guard import index_text, planted_spans
-from rag.lexical import expand_query, stems
+from rag.lexical import expand_query, stems, stems_and_rarity
 from rag.models import SYNTHETIC_MARK, Citation
 from rag.retrieve import Hit
 
@@ -116,8 +114,7 @@ def speaker(hit: Hit, quote: str) -> str:
 
 
 def _rarity(hits: list[Hit]) -> dict[str, float]:
-    counts = Counter(s for h in hits for s in set(stems(index_text(h.text))))  # planted words do not count
-    return {s: math.log(1 + len(hits) / c) for s, c in counts.items()}
+    return stems_and_rarity([index_text(h.text) for h in hits])[1]  # planted words do not count
 
 
 def decision_name(meta: dict) -> str:

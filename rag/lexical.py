@@ -12,7 +12,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import math
 import re
+from collections import Counter
 
 from rag.refs import REF_IN_TEXT as _REF
 
@@ -43,6 +45,14 @@ def stems(text: str) -> list[str]:
     """Stemmed content words, for comparing a question with a sentence."""
     lowered = text.lower().replace("\u2019", "'").replace("\u2018", "'")
     return _stemmer().stemWords([w for w in _WORD.findall(lowered) if w not in STOPWORDS])
+
+
+def stems_and_rarity(texts: list[str]) -> tuple[list[set[str]], dict[str, float]]:
+    """Each text's set of stems, and each stem's rarity among the texts: log(1 + texts / texts
+    holding it).  How the answer weighs words within the passages it has, or within one case."""
+    held = [set(stems(text)) for text in texts]
+    counts = Counter(s for words in held for s in words)
+    return held, {s: math.log(1 + len(texts) / c) for s, c in counts.items()}
 
 
 def tokenize(text: str) -> list[str]:

@@ -13,9 +13,7 @@ words, for the answer to quote after its passages.
 
 from __future__ import annotations
 
-import math
 import re
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,7 +23,7 @@ from langchain_core.embeddings import Embeddings
 
 from rag.catalog import Catalog
 from rag.guard import index_text
-from rag.lexical import expand_query, stems
+from rag.lexical import expand_query, stems, stems_and_rarity
 from rag.understand import Question
 
 RRF_K = 60
@@ -147,7 +145,7 @@ def _select(order: list[str], kind_of: Callable[[str], str], k: int, max_per_dec
         same = " ".join(texts.get(chunk_id, chunk_id).lower().split())
         if same in seen:  # one summary published under several references (joined cases): once is enough
             continue
-        ref_key = chunk_id.split(":", 1)[0]
+        ref_key = _key(chunk_id)
         if per_decision.get(ref_key, 0) >= max_per_decision:
             continue
         per_decision[ref_key] = per_decision.get(ref_key, 0) + 1
@@ -240,10 +238,9 @@ def leading_decision(hits: list[Hit]) -> str:
 def _shared_rarity(question: str, texts: list[str]) -> list[float]:
     """For each text, the question's words it holds, each weighed by how rare it is among `texts`
     (planted words do not count)."""
-    words = [set(stems(index_text(text))) for text in texts]
-    counts = Counter(w for held in words for w in held)
+    held, rarity = stems_and_rarity([index_text(text) for text in texts])
     wanted = set(stems(expand_query(question)))
-    return [round(sum(math.log(1 + len(texts) / counts[w]) for w in wanted & held), 6) for held in words]
+    return [round(sum(rarity[w] for w in wanted & words), 6) for words in held]
 
 
 def case_passages(q: Question, retrieval: Retrieval, quoted: set[str], catalog: Catalog) -> list[Hit]:
