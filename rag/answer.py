@@ -22,7 +22,7 @@ from rag.lexical import stems
 from rag.llm import INSTEAD, LLMFailure, stream_llm
 from rag.models import Answer
 from rag.mpnet import NAME as MPNET_NAME
-from rag.retrieve import Hit, Retrieval, case_passages, leading_decision
+from rag.retrieve import Hit, Retrieval, case_conclusion, case_passages, leading_decision
 from rag.understand import Question, states_fact
 
 MAX_QUESTION_CHARS = 1000
@@ -154,21 +154,30 @@ def _not_upheld(hit: Hit) -> bool:
     return (hit.metadata.get("outcome") or "").strip().lower() == "not upheld"
 
 
-def _no_payment(q: Question, hits: list[Hit]) -> Answer:
+def _no_payment(q: Question, retrieval: Retrieval, catalog: Catalog) -> Answer:
     """'How much did they get?' about a decision that upheld nothing: the answer is that it records
-    no payment, in the words of that decision (its outcome passages first)."""
+    no payment, in the words of that decision (its outcome passages first, its final decision
+    read from the store when the ranking left it out)."""
+    hits = retrieval.hits
     lead = [h for h in hits if h.ref == hits[0].ref]
+    lead += case_conclusion(hits[0].ref, retrieval, {h.id for h in lead}, catalog)
     lead.sort(key=lambda h: h.section_kind not in ("decision", "summary"))
     text, citations = extractive_answer(q.search, lead)
     intro = ("The closest decision records no payment: the Ombudsman did not uphold the complaint. "
              "Its words are below; they may not be about the matter you mean.")
-    return Answer(question=q.asked, answer=intro + "\n" + text, citations=citations, retrieved=[h.id for h in hits])
+    retrieved = list(dict.fromkeys([h.id for h in hits] + [h.id for h in lead]))
+    return Answer(question=q.asked, answer=intro + "\n" + text, citations=citations, retrieved=retrieved)
 
 
 def case_extras(q: Question, retrieval: Retrieval, catalog: Catalog) -> list[Hit]:
     """The leading case's passages an answer adds after its own (see rag.retrieve.case_passages):
     the extractive answer quotes them last, and an LLM is given them too."""
-    return case_passages(q, retrieval, {h.id for h in choose_passages(retrieval.hits)}, catalog)
+    if not retrieval.hits:
+        return []
+    quoted = {h.id for h in choose_passages(retrieval.hits)}
+    passages = case_passages(q, retrieval, quoted, catalog)
+    case = leading_decision(retrieval.hits)
+    return passages + case_conclusion(case, retrieval, quoted | {h.id for h in passages}, catalog)
 
 
 def answer_from(q: Question, retrieval: Retrieval, catalog: Catalog, also: list[Hit] | None = None) -> Answer:
@@ -191,7 +200,7 @@ def answer_from(q: Question, retrieval: Retrieval, catalog: Catalog, also: list[
         return abstain(question, hits)
     if not states_the_fact(q, hits):
         if q.fact_kind == "amount" and _not_upheld(hits[0]):
-            return _no_payment(q, hits)
+            return _no_payment(q, retrieval, catalog)
         return abstain(question, hits, f"The closest passages do not state the {FACT_WORDS[q.fact_kind]} asked "
                        "for, so I cannot answer this from the Ombudsman's words.")
     also = case_extras(q, retrieval, catalog) if also is None else also  # given when an LLM needs them too

@@ -163,7 +163,7 @@ def extractive_answer(question: str, hits: list[Hit], also: list[Hit] | None = N
                          f"\u201c{citation.quote}\u201d [{citation.n}]")
     also = [h for h in also or [] if h.ref in order]
     if also:
-        lines += ["", f"Also in {decision_name(also[0].metadata)}, where the question's words recur:"]
+        lines += ["", f"Also in {decision_name(also[0].metadata)}:"]
     for hit in also:
         citation = citation_for(len(citations) + 1, hit, best_quote(question, hit, rarity))
         citations.append(citation)

@@ -73,6 +73,11 @@ SECTION_PLACES = 2  # paragraphs of the section brought in at most
 # With two, floors 1 / 3 / 5: synthetic facts 0.756 / 0.756 / 0.740, samples 0.953 / 0.953 / 0.938.
 CASE_MATCH = 3.0
 CASE_PASSAGES = 2
+# The case's final decision is added after them when not already quoted (`case_conclusion`).
+# Measured December 2026 (MiniLM, `python -m evals.compare`): synthetic facts 0.756 -> 0.787
+# (halves 0.787 -> 0.820, 0.727 -> 0.758), precision 0.819 -> 0.828; samples facts unchanged
+# (0.953), precision 0.910 -> 0.912; nothing else moved on either set.  Added only to answers to
+# yes/no questions it gave the same facts and less precision (0.823), so it is added to every one.
 
 
 @dataclass
@@ -252,15 +257,28 @@ def case_passages(q: Question, retrieval: Retrieval, quoted: set[str], catalog: 
     case = leading_decision(retrieval.hits)
     rows = catalog.get_chunks(catalog.dense.ids_of(case))
     shares = _shared_rarity(q.search, [row["text"] for row in rows])
-    kept = [(share, row) for share, row in zip(shares, rows) if share >= CASE_MATCH and row["id"] not in quoted]
+    kept = [row for share, row in zip(shares, rows) if share >= CASE_MATCH and row["id"] not in quoted]
+    found = _case_hits(case, kept, retrieval, catalog)
+    by_share = dict(zip((row["id"] for row in rows), shares))
+    return sorted(found, key=lambda h: (-by_share[h.id], -h.similarity))[:CASE_PASSAGES]  # stable: paragraph order
+
+
+def case_conclusion(case: str, retrieval: Retrieval, quoted: set[str], catalog: Catalog) -> list[Hit]:
+    """The first paragraph of the case's final decision, unless it is already quoted.  Whatever
+    was asked about a case, how it ended is part of the answer, and the final decision says it in
+    words the question rarely shares ("did the Ombudsman side with the grandad?")."""
+    rows = [row for row in catalog.get_chunks(catalog.dense.ids_of(case, "decision")[:1]) if row["id"] not in quoted]
+    return _case_hits(case, rows, retrieval, catalog)
+
+
+def _case_hits(case: str, rows: list[dict], retrieval: Retrieval, catalog: Catalog) -> list[Hit]:
+    """Chunks of one case read from the store, as hits (similarity to the question, no rank score)."""
     if retrieval.query_vector is None:
-        meaning = [0.0] * len(kept)
+        meaning = [0.0] * len(rows)
     else:
-        meaning = _similarities([retrieval.query_vector], [catalog.dense.vector(row["id"]) for _, row in kept])
-    ranked = sorted(zip(kept, meaning), key=lambda item: (-item[0][0], -item[1]))  # stable: paragraph order
+        meaning = _similarities([retrieval.query_vector], [catalog.dense.vector(row["id"]) for row in rows])
     return [Hit(id=row["id"], ref=case, paragraph=row["metadata"].get("para_first") or None, text=row["text"],
-                metadata=row["metadata"], score=0.0, similarity=sim)
-            for (_, row), sim in ranked[:CASE_PASSAGES]]
+                metadata=row["metadata"], score=0.0, similarity=sim) for row, sim in zip(rows, meaning)]
 
 
 def retrieve(

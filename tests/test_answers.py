@@ -295,6 +295,8 @@ def test_how_much_about_a_complaint_not_upheld_says_it_records_no_payment(norths
     assert not answer.abstained and answer.answer.startswith("The closest decision records no payment")
     assert answer.citations and {c.ref for c in answer.citations if c.verified} == {"20 912 540"}
     assert "£" not in answer.answer
+    # its final decision says so in one line ("I have found no fault"); the ranking had left it out
+    assert any(c.section_kind == "decision" and c.verified for c in answer.citations)
 
 
 def test_the_method_section_yields_to_findings():
@@ -437,10 +439,30 @@ def test_an_answer_quotes_the_case_passage_last_and_verified(kent_bot):
     retrieval.hits = [h for h in retrieval.hits if h.paragraph != 8]  # as if the ranking missed it
     answer = answer_from(q, retrieval, fake_bot.catalog)
     assert not answer.abstained
-    header = "Also in Kent County Council (24 003 230), where the question's words recur:"
+    header = "Also in Kent County Council (24 003 230):"
     assert header in answer.answer
     after = answer.answer.split(header, 1)[1]
     added = [c for c in answer.citations if f"[{c.n}]" in after]
     assert added and added == answer.citations[-len(added):]  # quoted last
     assert (added[0].ref, added[0].paragraph) == ("24 003 230", 8) and all(c.verified for c in added)
     assert answer.retrieved[-len(added):] == [c.chunk_id for c in added]
+
+
+def test_an_answer_about_a_case_ends_with_how_it_ended(kent_bot):
+    """Whatever was asked about a case, its final decision is quoted (last) when the ranking left
+    it out: "did the Ombudsman side with the grandad?" shares no word with "I uphold Mr C's
+    complaint".  Once quoted, it is not repeated; before, it was missing from such answers."""
+    from rag.answer import answer_from
+    from rag.retrieve import case_conclusion
+
+    q = kent_bot.understand("Did Kent send the boy to its Early Help Service for support?")
+    retrieval = kent_bot.retrieve(q)
+    retrieval.hits = [h for h in retrieval.hits if h.ref == "24 003 230" and h.section_kind != "decision"]
+    ending = case_conclusion("24 003 230", retrieval, set(), kent_bot.catalog)
+    assert len(ending) == 1 and ending[0].section_kind == "decision" and ending[0].ref == "24 003 230"
+    assert case_conclusion("24 003 230", retrieval, {ending[0].id}, kent_bot.catalog) == []
+    answer = answer_from(q, retrieval, kent_bot.catalog)
+    last = answer.citations[-1]
+    assert (last.ref, last.section_kind, last.verified) == ("24 003 230", "decision", True)
+    assert answer.answer.rstrip().endswith(f"[{last.n}]") and answer.retrieved[-1] == ending[0].id
+    assert sum(c.section_kind == "decision" for c in answer.citations) == 1
