@@ -466,3 +466,39 @@ def test_an_answer_about_a_case_ends_with_how_it_ended(kent_bot):
     assert (last.ref, last.section_kind, last.verified) == ("24 003 230", "decision", True)
     assert answer.answer.rstrip().endswith(f"[{last.n}]") and answer.retrieved[-1] == ending[0].id
     assert sum(c.section_kind == "decision" for c in answer.citations) == 1
+
+
+def test_a_decision_whose_words_recur_through_it_is_ranked_as_a_whole():
+    """The third ranking orders candidates by their decision's best BM25 scores summed, each
+    decision's own in their fused order."""
+    from rag.retrieve import DECISION_PASSAGES, _by_decision
+
+    lexical = [("a:p001:0", 5.0), ("b:p001:0", 4.0), ("b:p002:0", 3.0), ("b:p003:0", 2.0)]
+    own = {"a:p001:0": 0.03, "b:p001:0": 0.01, "b:p002:0": 0.02, "b:p003:0": 0.005, "c:p001:0": 0.04}
+    assert _by_decision(lexical, own) == ["b:p002:0", "b:p001:0", "b:p003:0", "a:p001:0", "c:p001:0"]
+    many = [(f"a:p{n:03d}:0", 1.0) for n in range(DECISION_PASSAGES + 3)] + [("b:p001:0", DECISION_PASSAGES + 0.5)]
+    assert _by_decision(many, {c: 0.0 for c, _ in many})[0] == "b:p001:0"  # only the best few count
+
+
+@pytest.fixture(scope="module")
+def staying_put_bot(tmp_path_factory, minilm):
+    """Five synthetic decisions about fostering money, two of them about staying put."""
+    from rag import Bot, Settings
+    from tests.conftest import PROJECT
+
+    bot = Bot(Settings(store_dir=tmp_path_factory.mktemp("staying-put") / "store"), embedder=minilm)
+    files = [path for n in ("04", "08", "23", "37", "41")
+             for path in (PROJECT / "data" / "synthetic").glob(f"syn-{n}-*.txt")]
+    assert len(files) == 5 and bot.ingest(files).failed == 0
+    return bot
+
+
+def test_the_case_whose_words_recur_leads_even_when_no_passage_is_close_in_meaning(staying_put_bot):
+    """"Staying put" recurs through Westbridge's decision, but MiniLM puts none of its passages
+    near the question (they ranked 41st and below by similarity): the summaries of other fostering
+    payment cases led, and Westbridge was not cited at all.  Its words, taken as a whole, now lead."""
+    answer = staying_put_bot.ask("What did the council have to pay the ex foster carer and the young "
+                                 "woman when staying put was wrongly ended?")
+    assert not answer.abstained
+    assert answer.citations[0].ref == "19 916 203"
+    assert "£2,520" in answer.answer
