@@ -193,3 +193,18 @@ def test_a_fact_about_a_named_councils_case_must_come_from_the_case_the_passages
     assert states_the_fact(named, [hits[1], _hit("22 918 455", "It paid Mrs E £250.", 0.047), hits[0]])
     unnamed = understand("How much compensation is paid for posting a care plan to the wrong address?", catalog)
     assert not unnamed.council_refs and states_the_fact(unnamed, hits)
+
+
+@pytest.mark.parametrize("question, added", [
+    ("How long should an assessment of a disabled kid take?", "children"),  # the table says "kids"
+    ("Who puts things right when a council gets it wrong?", "remedy"),
+    ("Were both non resident parents told?", "parental responsibility"),
+])
+def test_an_everyday_term_is_matched_in_any_inflection(question, added):
+    """The synonym table's phrases are matched on their words' stems: "kids" finds "a disabled
+    kid" too.  Before, only the exact form matched, so the singular was searched without the
+    decisions' word for it."""
+    from rag.lexical import expand_query
+
+    assert added in expand_query(question)
+    assert expand_query("a kidney transplant") == "a kidney transplant"  # whole words only
