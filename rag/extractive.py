@@ -162,10 +162,11 @@ def extractive_answer(question: str, hits: list[Hit], also: list[Hit] | None = N
             lines.append(f"- {speaker(hit, citation.quote)}{_where(citation)}: "
                          f"\u201c{citation.quote}\u201d [{citation.n}]")
     also = [h for h in also or [] if h.ref in order]
-    if also:
-        lines += ["", f"Also in {decision_name(also[0].metadata)}:"]
-    for hit in also:
-        citation = citation_for(len(citations) + 1, hit, best_quote(question, hit, rarity))
-        citations.append(citation)
-        lines.append(f"- {speaker(hit, citation.quote)}{_where(citation)}: \u201c{citation.quote}\u201d [{citation.n}]")
+    for ref in dict.fromkeys(h.ref for h in also):
+        group = [h for h in also if h.ref == ref]
+        lines += ["", f"Also in {decision_name(group[0].metadata)}:"]
+        for hit in group:
+            citation = citation_for(len(citations) + 1, hit, best_quote(question, hit, rarity))
+            citations.append(citation)
+            lines.append(f"- {speaker(hit, citation.quote)}{_where(citation)}: \u201c{citation.quote}\u201d [{citation.n}]")
     return "\n".join(lines), citations

@@ -261,10 +261,15 @@ def _complete_sections(q: Question, order: list[str], fused: dict[str, float], c
 
 def leading_decision(hits: list[Hit]) -> str:
     """The decision the passages are most about: the one whose passages score highest together."""
+    return decisions_by_weight(hits)[0]
+
+
+def decisions_by_weight(hits: list[Hit]) -> list[str]:
+    """The passages' decisions, those whose passages score highest together first."""
     totals: dict[str, float] = {}
     for hit in hits:
         totals[hit.ref] = totals.get(hit.ref, 0.0) + hit.score
-    return max(totals, key=totals.__getitem__)
+    return sorted(totals, key=totals.__getitem__, reverse=True)
 
 
 def _shared_rarity(question: str, texts: list[str]) -> list[float]:
@@ -275,19 +280,21 @@ def _shared_rarity(question: str, texts: list[str]) -> list[float]:
     return [round(sum(rarity[w] for w in wanted & words), 6) for words in held]
 
 
-def case_passages(q: Question, retrieval: Retrieval, quoted: set[str], catalog: Catalog) -> list[Hit]:
-    """The leading case's passages that share most of the question's words (weighed by their
-    rarity within the case; equal shares go to the passage closer in meaning), best first: at
-    most CASE_PASSAGES, none already quoted, none sharing too little (CASE_MATCH)."""
+def case_passages(q: Question, retrieval: Retrieval, quoted: set[str], catalog: Catalog,
+                  case: str | None = None, limit: int = CASE_PASSAGES) -> list[Hit]:
+    """The case's passages (the leading case's unless another is given) that share most of the
+    question's words (weighed by their rarity within the case; equal shares go to the passage
+    closer in meaning), best first: at most `limit`, none already quoted, none sharing too little
+    (CASE_MATCH)."""
     if not retrieval.hits:
         return []
-    case = leading_decision(retrieval.hits)
+    case = case or leading_decision(retrieval.hits)
     rows = catalog.get_chunks(catalog.dense.ids_of(case))
     shares = _shared_rarity(q.search, [row["text"] for row in rows])
     kept = [row for share, row in zip(shares, rows) if share >= CASE_MATCH and row["id"] not in quoted]
     found = _case_hits(case, kept, retrieval, catalog)
     by_share = dict(zip((row["id"] for row in rows), shares))
-    return sorted(found, key=lambda h: (-by_share[h.id], -h.similarity))[:CASE_PASSAGES]  # stable: paragraph order
+    return sorted(found, key=lambda h: (-by_share[h.id], -h.similarity))[:limit]  # stable: paragraph order
 
 
 def case_conclusion(case: str, retrieval: Retrieval, quoted: set[str], catalog: Catalog) -> list[Hit]:

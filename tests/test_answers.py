@@ -502,3 +502,19 @@ def test_the_case_whose_words_recur_leads_even_when_no_passage_is_close_in_meani
     assert not answer.abstained
     assert answer.citations[0].ref == "19 916 203"
     assert "£2,520" in answer.answer
+
+
+def test_a_general_question_is_searched_in_the_next_decision_too(seeded_bot):
+    """A question naming no council is answered across decisions: after the leading case's
+    passages, the answer's next decision is searched for the question's words too.  "Who looks
+    into a complaint at stage two?" is answered in Hertfordshire's words ("Independent Person"),
+    which the ranking left out once Derbyshire led; before, the answer did not name the role."""
+    from rag.answer import case_extras
+
+    question = "Who looks into a children's services complaint at stage two of the statutory procedure?"
+    answer = seeded_bot.ask(question)
+    assert "Independent Person" in answer.answer and all(c.verified for c in answer.citations)
+    assert "Also in Hertfordshire County Council (18 009 360):" in answer.answer
+    named = seeded_bot.understand("Who looks into a Derbyshire children's services complaint at stage two?")
+    extras = case_extras(named, seeded_bot.retrieve(named), seeded_bot.catalog)
+    assert extras and {h.ref for h in extras} == {"18 011 812"}  # a named council's case only
