@@ -12,6 +12,7 @@ from dataclasses import replace
 
 from langchain_core.language_models import BaseChatModel
 
+from rag.cases import case_conclusion, case_passages
 from rag.catalog import Catalog
 from rag.cite import QuoteFilter
 from rag.errors import InputError
@@ -22,7 +23,7 @@ from rag.lexical import stems
 from rag.llm import INSTEAD, LLMFailure, stream_llm
 from rag.models import Answer
 from rag.mpnet import NAME as MPNET_NAME
-from rag.retrieve import Hit, Retrieval, case_conclusion, case_passages, decisions_by_weight, leading_decision
+from rag.retrieve import Hit, Retrieval, decisions_by_weight, leading_decision
 from rag.understand import Question, states_fact
 
 MAX_QUESTION_CHARS = 1000
@@ -179,7 +180,7 @@ def _no_payment(q: Question, retrieval: Retrieval, catalog: Catalog) -> Answer:
 def case_extras(q: Question, retrieval: Retrieval, catalog: Catalog) -> list[Hit]:
     """The passages an answer adds after its own, which the extractive answer quotes last and an
     LLM is given too: the leading case's passages where the question's words recur and how it
-    ended (see rag.retrieve.case_passages, case_conclusion); and, for a question that names no
+    ended (see rag.cases); and, for a question that names no
     council or case, the passage of the answer's next decision where they recur most: a general
     question is answered across decisions ("who looks into a complaint at stage two?" is said in
     one decision's words about its Independent Person, in another's about its procedure)."""

@@ -138,13 +138,19 @@ def _where(c: Citation) -> str:
     return f" (paragraph {c.paragraph}{'' if c.paragraph_exact else ', numbering inferred'})"
 
 
+def _line(hit: Hit, citation: Citation) -> str:
+    """'- The Ombudsman found (paragraph 25): "..." [1]'."""
+    return f"- {speaker(hit, citation.quote)}{_where(citation)}: \u201c{citation.quote}\u201d [{citation.n}]"
+
+
 def extractive_answer(question: str, hits: list[Hit], also: list[Hit] | None = None) -> tuple[str, list[Citation]]:
     """Answer text with [n] markers, and its citations in the order the text uses them.
 
     The passage that answers best comes first: decisions are given in the order of their best
     passage, and each decision's passages in rank order, so the first citation is the top one.
-    `also`: further passages of the leading case where the question's words recur (see
-    `rag.retrieve.case_passages`), quoted last so that they never displace what ranked first."""
+    `also`: further passages read from the cases the answer quotes (where the question's words
+    recur, how the case ended: see `rag.cases`), quoted last, under each decision's name, so
+    that they never displace what ranked first."""
     passages = choose_passages(hits)
     rarity = _rarity(hits)
     leads = {h.id for h in passages[:LEAD_PASSAGES]}
@@ -157,16 +163,13 @@ def extractive_answer(question: str, hits: list[Hit], also: list[Hit] | None = N
         lines.append(decision_line(group[0].metadata) + ":")
         for hit in group:
             lead = hit.id in leads
-            citation = citation_for(len(citations) + 1, hit, best_quote(question, hit, rarity, lead))
-            citations.append(citation)
-            lines.append(f"- {speaker(hit, citation.quote)}{_where(citation)}: "
-                         f"\u201c{citation.quote}\u201d [{citation.n}]")
+            citations.append(citation_for(len(citations) + 1, hit, best_quote(question, hit, rarity, lead)))
+            lines.append(_line(hit, citations[-1]))
     also = [h for h in also or [] if h.ref in order]
     for ref in dict.fromkeys(h.ref for h in also):
         group = [h for h in also if h.ref == ref]
         lines += ["", f"Also in {decision_name(group[0].metadata)}:"]
         for hit in group:
-            citation = citation_for(len(citations) + 1, hit, best_quote(question, hit, rarity))
-            citations.append(citation)
-            lines.append(f"- {speaker(hit, citation.quote)}{_where(citation)}: \u201c{citation.quote}\u201d [{citation.n}]")
+            citations.append(citation_for(len(citations) + 1, hit, best_quote(question, hit, rarity)))
+            lines.append(_line(hit, citations[-1]))
     return "\n".join(lines), citations

@@ -1,14 +1,15 @@
 """Hybrid retrieval: exact dense search plus BM25, fused by reciprocal rank, filtered exactly.
 
-Before the search, a case reference in the question pins it to that decision, and a council named
-in the question narrows it to that council's decisions (within the filters).  After fusion, the
+A third ranking weighs each candidate's decision as a whole (its best BM25 scores summed), so a
+case whose distinctive words recur through it can lead.  Before the search, a case reference in
+the question pins it to that decision, and a council named in the question narrows it to that
+council's decisions (within the filters).  After fusion, the
 topic picks the case and the intent picks the section: the cases the question is about are found
 before any intent lift, and only their final decisions and agreed actions are lifted (the leading
 case's is brought in when it ranks low).  Two rules keep the list useful: near-copies of the
 Ombudsman's statements of its powers, which repeat from decision to decision, are dropped so that
 they never crowd out findings (the statements that differ stay); and no decision takes more than
-`max_per_decision` places.  `case_passages` then searches the leading case for the question's own
-words, for the answer to quote after its passages.
+`max_per_decision` places.  Once the case is found, `rag.cases` reads it in full.
 """
 
 from __future__ import annotations
@@ -22,8 +23,6 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from rag.catalog import Catalog
-from rag.guard import index_text
-from rag.lexical import expand_query, stems, stems_and_rarity
 from rag.understand import Question
 
 RRF_K = 60
@@ -38,8 +37,9 @@ DENSE_WEIGHT, LEXICAL_WEIGHT, CONTEXT_WEIGHT = 1.0, 0.7, 0.5
 # 0.811 for each; best 1 / 3 / 5 / 10 passages (weight 0.6): cited_decision@3 0.938 / 0.955 /
 # 0.964 / 0.964, cited_paragraph@3 0.804 / 0.821 / 0.839 / 0.830.  Confirmed on the samples set
 # (weight 0.6, 5): cited_decision@3 0.983 -> 1.0, cited_paragraph@3 0.931 -> 0.948, recall@5 0.983
-# -> 1.0, mrr 0.800 -> 0.818, precision 0.912 -> 0.940, but facts 0.953 -> 0.938 (one question's
-# fact now in a paragraph quoted in part).  Summing the fused scores instead of BM25's lost on both.
+# -> 1.0, mrr 0.800 -> 0.818, precision 0.912 -> 0.940, but facts 0.953 -> 0.938 (Hertfordshire's
+# "Independent Person" fell out of one answer once Derbyshire led; the next decision's passage,
+# rag/answer.py, brings it back).  Summing the fused scores instead of BM25's lost on both.
 DECISION_WEIGHT = 0.6
 DECISION_PASSAGES = 5
 # Allegations yield to findings unless the question is about them (see rag.understand).
@@ -73,25 +73,6 @@ TOPIC_LEADERS = 2
 LEAD_CANDIDATES = 8  # candidates whose scores are summed per decision to find the leaders
 LEADING_PLACES = 3  # the section counts as present when one of its paragraphs is this high
 SECTION_PLACES = 2  # paragraphs of the section brought in at most
-# Once the case is found, a reader searches it for the question's own words.  The leading case's
-# passages that share most of them, each word weighed by how rare it is within that case, are
-# added after the answer's passages when none of them quotes them (`case_passages`); each must
-# share at least CASE_MATCH (about two words the case rarely uses).  Measured December 2026
-# (MiniLM, `python -m evals.compare`), one passage, floors 1 / 3 / 5 / 8: synthetic facts 0.693 ->
-# 0.732 / 0.732 / 0.724 / 0.709, samples 0.922 -> 0.938 for each.  One / two / three passages
-# (floor 3): synthetic facts 0.732 / 0.756 / 0.780, samples 0.938 / 0.953 / 0.953, precision up
-# on both sets and both halves each time, answers 402 / 437 / 468 words on average (342 without).
-# The samples set confirms two, not three; nothing else moved (they come after the first three).
-# With two, floors 1 / 3 / 5: synthetic facts 0.756 / 0.756 / 0.740, samples 0.953 / 0.953 / 0.938.
-CASE_MATCH = 3.0
-CASE_PASSAGES = 2
-# The case's final decision is added after them when not already quoted (`case_conclusion`).
-# Measured December 2026 (MiniLM, `python -m evals.compare`): synthetic facts 0.756 -> 0.787
-# (halves 0.787 -> 0.820, 0.727 -> 0.758), precision 0.819 -> 0.828; samples facts unchanged
-# (0.953), precision 0.910 -> 0.912; nothing else moved on either set.  Added only to answers to
-# yes/no questions it gave the same facts and less precision (0.823), so it is added to every one.
-
-
 @dataclass
 class Hit:
     """One retrieved chunk, with the evidence for its rank."""
@@ -272,49 +253,6 @@ def decisions_by_weight(hits: list[Hit]) -> list[str]:
     return sorted(totals, key=totals.__getitem__, reverse=True)
 
 
-def _shared_rarity(question: str, texts: list[str]) -> list[float]:
-    """For each text, the question's words it holds, each weighed by how rare it is among `texts`
-    (planted words do not count)."""
-    held, rarity = stems_and_rarity([index_text(text) for text in texts])
-    wanted = set(stems(expand_query(question)))
-    return [round(sum(rarity[w] for w in wanted & words), 6) for words in held]
-
-
-def case_passages(q: Question, retrieval: Retrieval, quoted: set[str], catalog: Catalog,
-                  case: str | None = None, limit: int = CASE_PASSAGES) -> list[Hit]:
-    """The case's passages (the leading case's unless another is given) that share most of the
-    question's words (weighed by their rarity within the case; equal shares go to the passage
-    closer in meaning), best first: at most `limit`, none already quoted, none sharing too little
-    (CASE_MATCH)."""
-    if not retrieval.hits:
-        return []
-    case = case or leading_decision(retrieval.hits)
-    rows = catalog.get_chunks(catalog.dense.ids_of(case))
-    shares = _shared_rarity(q.search, [row["text"] for row in rows])
-    kept = [row for share, row in zip(shares, rows) if share >= CASE_MATCH and row["id"] not in quoted]
-    found = _case_hits(case, kept, retrieval, catalog)
-    by_share = dict(zip((row["id"] for row in rows), shares))
-    return sorted(found, key=lambda h: (-by_share[h.id], -h.similarity))[:limit]  # stable: paragraph order
-
-
-def case_conclusion(case: str, retrieval: Retrieval, quoted: set[str], catalog: Catalog) -> list[Hit]:
-    """The first paragraph of the case's final decision, unless it is already quoted.  Whatever
-    was asked about a case, how it ended is part of the answer, and the final decision says it in
-    words the question rarely shares ("did the Ombudsman side with the grandad?")."""
-    rows = [row for row in catalog.get_chunks(catalog.dense.ids_of(case, "decision")[:1]) if row["id"] not in quoted]
-    return _case_hits(case, rows, retrieval, catalog)
-
-
-def _case_hits(case: str, rows: list[dict], retrieval: Retrieval, catalog: Catalog) -> list[Hit]:
-    """Chunks of one case read from the store, as hits (similarity to the question, no rank score)."""
-    if retrieval.query_vector is None:
-        meaning = [0.0] * len(rows)
-    else:
-        meaning = _similarities([retrieval.query_vector], [catalog.dense.vector(row["id"]) for row in rows])
-    return [Hit(id=row["id"], ref=case, paragraph=row["metadata"].get("para_first") or None, text=row["text"],
-                metadata=row["metadata"], score=0.0, similarity=sim) for row, sim in zip(rows, meaning)]
-
-
 def retrieve(
     q: Question,
     *,
@@ -347,7 +285,7 @@ def retrieve(
     candidates_read = {row["id"]: row for row in catalog.get_chunks(order)}
     texts = {chunk_id: row["text"] for chunk_id, row in candidates_read.items()}
     rows = [candidates_read[i] for i in _select(order, catalog.dense.kind, k, max_per_decision, texts)]
-    similarity = _similarities(queries, [catalog.dense.vector(row["id"]) for row in rows])
+    similarity = similarities(queries, [catalog.dense.vector(row["id"]) for row in rows])
     hits = [Hit(id=row["id"], ref=row["metadata"]["ref"], paragraph=row["metadata"].get("para_first") or None,
                 text=row["text"], metadata=row["metadata"], score=fused[row["id"]], similarity=sim,
                 dense_rank=_rank(rankings[0], row["id"]), lexical_rank=_rank(rankings[1], row["id"]),
@@ -364,7 +302,7 @@ def _councils_named(q: Question, allowed: set[str] | None) -> set[str] | None:
     return narrowed or allowed
 
 
-def _similarities(queries: list[list[float]], vectors: list[Any]) -> list[float]:
+def similarities(queries: list[list[float]], vectors: list[Any]) -> list[float]:
     """Each chunk's best cosine to the question (or the question in its context); 0 if unknown."""
     if not vectors:
         return []

@@ -414,7 +414,7 @@ def test_the_leading_case_is_searched_for_the_questions_own_words(kent_bot):
     """Once the case is found, its passage where the question's rarer words recur is quoted after
     the answer's passages if none of them holds it ("Early Help Service" is only in Kent's
     paragraph 8, which the similarity ranking put eleventh of twelve).  Before, it was never shown."""
-    from rag.retrieve import CASE_PASSAGES, case_passages
+    from rag.cases import CASE_PASSAGES, case_passages
 
     fake_bot = kent_bot
     q = fake_bot.understand("Did Kent send the boy to its Early Help Service for support?")
@@ -453,7 +453,7 @@ def test_an_answer_about_a_case_ends_with_how_it_ended(kent_bot):
     it out: "did the Ombudsman side with the grandad?" shares no word with "I uphold Mr C's
     complaint".  Once quoted, it is not repeated; before, it was missing from such answers."""
     from rag.answer import answer_from
-    from rag.retrieve import case_conclusion
+    from rag.cases import case_conclusion
 
     q = kent_bot.understand("Did Kent send the boy to its Early Help Service for support?")
     retrieval = kent_bot.retrieve(q)
