@@ -125,6 +125,11 @@ class LexicalIndex:
     def by_ref_mask(self, allowed: Iterable[str]) -> np.ndarray:
         return self.table.by_ref.mask(allowed)
 
+    def word_count(self, word: str) -> int | None:
+        """How many live rows hold `word`, stemmed as the index stems it (None for a stop word)."""
+        tokens = tokenize(word)
+        return self.df(int(token_hash(tokens[:1])[0])) if tokens else None
+
     def rarity(self, token: str) -> float:
         """Inverse document frequency; a word the decisions never use is the rarest of all."""
         n = len(self) or 1

@@ -125,6 +125,7 @@ _COUNCIL_NAME = re.compile(
     r"\b((?:[A-Z][a-z]+|of|and|upon|on)(?:[ -](?:[A-Z][a-z]+|of|and|upon|on))*)"
     r"(?: (?:County|Borough|City|District|Metropolitan))?(?: Borough)? Council\b"
 )
+_LONG_WORD = re.compile(r"\b[A-Za-z]{5,}\b")  # shorter words have too many near neighbours to respell
 _LEAD_WORDS = {"did", "does", "do", "what", "which", "why", "how", "has", "have", "was", "is", "can", "the", "a"}
 
 
@@ -153,7 +154,8 @@ class Question:
 def understand(asked: str, catalog: Catalog, filters: Filters | None = None, context: str = "") -> Question:
     """The one reading of a question that every later stage uses."""
     filters = filters or Filters()
-    search = index_text(asked) or asked
+    kept = index_text(asked) or asked
+    search = respelled(kept, catalog)
     refs = catalog.refs_in(search)
     embed = REF_IN_TEXT.sub(" ", search).strip() if refs else search
     council_refs = catalog.council_refs_in(search) or (catalog.council_refs_in(context) if context else set())
@@ -169,8 +171,27 @@ def understand(asked: str, catalog: Catalog, filters: Filters | None = None, con
         asks_current=kind in ("amount", "rate") and bool(ASKS_CURRENT.search(search)),
         asks_advice=bool(ASKS_ADVICE.search(search)),
         boosts=tuple((kinds, factor) for pattern, kinds, factor in INTENT_BOOSTS if pattern.search(search)),
-        about_allegations=bool(ABOUT_THE_ALLEGATIONS.search(search)), dropped=search != asked,
+        about_allegations=bool(ABOUT_THE_ALLEGATIONS.search(search)), dropped=kept != asked,
     )
+
+
+def respelled(text: str, catalog: Catalog) -> str:
+    """The text with each word the decisions never use, but would use with two adjacent letters
+    swapped ("gaurdian", "recieve"), spelled as they have it (the commonest of the swaps).  Only
+    swaps: the other near spellings are too often other words ("never" / "ever", "count" /
+    "county", "broke" / "broken" in the eval sets)."""
+    lexical = catalog.lexical
+
+    def fix(match: re.Match) -> str:
+        word = match.group(0)
+        if lexical.word_count(word) != 0:
+            return word
+        swaps = {word[:i] + word[i + 1] + word[i] + word[i + 2:]
+                 for i in range(len(word) - 1) if word[i] != word[i + 1]}
+        count, best = max(((lexical.word_count(swap) or 0, swap) for swap in swaps), default=(0, word))
+        return best if count else word
+
+    return _LONG_WORD.sub(fix, text)
 
 
 def as_passage_question(q: Question, filters: Filters) -> Question:
