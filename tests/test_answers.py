@@ -544,3 +544,23 @@ def test_only_swaps_of_unknown_words_are_respelled(seeded_bot):
     kept = "Their county never broke the count rules, whatever the recieved wisdom"
     assert respelled(kept, seeded_bot.catalog) == kept.replace("recieved", "received")
     assert respelled("Qwzxy abcde", seeded_bot.catalog) == "Qwzxy abcde"  # no swap is a word either
+
+
+def test_a_paragraph_of_a_real_decisions_usual_length_is_quoted_whole():
+    """A findings paragraph of 90 words (a quarter of the real sample decisions' paragraphs are over
+    82) is quoted whole, not cut to the sentence sharing most words with the question: the
+    Ombudsman's conclusion is often the sentence after ("I do not consider that recognises the
+    injustice").  Before, anything over 75 words was cut; the four best passages stay whole to 150."""
+    from rag.extractive import best_quote
+    from rag.retrieve import Hit
+
+    sentences = [f"The Council offered sentence number {n} about the complaint and its handling here."
+                 for n in range(6)]
+    text = " ".join(sentences) + " I do not consider that recognises the injustice."
+    assert 85 <= len(text.split()) <= 100
+    hit = Hit(id="x:p023:0", ref="x", paragraph=23, text=text, metadata={"section_kind": "findings"},
+              score=1.0, similarity=0.5)
+    assert best_quote("What did the council offer?", hit, {}) == text
+    longer = Hit(**{**hit.__dict__, "text": text + " " + " ".join(sentences[:4])})
+    assert best_quote("What did the council offer?", longer, {}) != longer.text  # 138 words: cut
+    assert best_quote("What did the council offer?", longer, {}, lead=True) == longer.text
