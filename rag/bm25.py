@@ -70,14 +70,18 @@ class LexicalIndex:
         return out
 
     def df(self, key: int) -> int:
-        """How many live rows hold the token with this hash."""
-        if key not in self._df:
-            t, count = self.table, 0
-            for n, slot in self._slots(key):
-                rows, _ = t.segments[n].postings(slot)
-                count += int(np.count_nonzero(t.live[t.offsets[n] + np.asarray(rows, dtype=np.int64)]))
+        """How many live rows hold the token with this hash.  Only tokens the index holds are
+        remembered, so that words no decision uses (a user's, a misspelling's respellings) cannot
+        grow the cache for the life of a server; looking one up again costs a few slot searches."""
+        if key in self._df:
+            return self._df[key]
+        t, count = self.table, 0
+        for n, slot in self._slots(key):
+            rows, _ = t.segments[n].postings(slot)
+            count += int(np.count_nonzero(t.live[t.offsets[n] + np.asarray(rows, dtype=np.int64)]))
+        if count:
             self._df[key] = count
-        return self._df[key]
+        return count
 
     def _value(self, key: int, n: int, slot: int) -> tuple[np.ndarray, np.ndarray]:
         """One token's rows in one segment (global numbers) and its BM25 contribution to each, as

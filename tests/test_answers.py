@@ -564,3 +564,15 @@ def test_a_paragraph_of_a_real_decisions_usual_length_is_quoted_whole():
     longer = Hit(**{**hit.__dict__, "text": text + " " + " ".join(sentences[:4])})
     assert best_quote("What did the council offer?", longer, {}) != longer.text  # 138 words: cut
     assert best_quote("What did the council offer?", longer, {}, lead=True) == longer.text
+
+
+def test_words_no_decision_uses_are_not_remembered(seeded_bot):
+    """Respelling looks up every swap of a word the decisions never use; those lookups must not
+    grow the index's cache of word counts for the life of a server (before, every one was kept)."""
+    lexical = seeded_bot.catalog.lexical
+    assert lexical.word_count("assessment")  # a word the decisions use is counted and kept
+    before = len(lexical._df)
+    for n in range(200):
+        made_up = "".join("qzxvwjkplm"[int(d)] for d in f"{n:03d}")  # letters only: 'qqq', 'qqz'...
+        seeded_bot.understand(f"Did the council vrb{made_up}ing the {made_up}ment properly?")
+    assert len(lexical._df) <= before + 20  # only the real words of the question, once
