@@ -10,6 +10,7 @@ import re
 import pytest
 
 from rag.filters import Filters
+from rag.lexical import tokenize
 from rag.understand import fact_kind, states_fact, understand
 
 DECISIONS = {
@@ -33,6 +34,11 @@ class _Lexical:
 
     def __len__(self) -> int:
         return 100
+
+    def word_count(self, word: str) -> int | None:
+        """As rag.bm25.LexicalIndex.word_count: rows holding the word's stem (none here)."""
+        tokens = tokenize(word)
+        return self.doc_freq.get(tokens[0], 0) if tokens else None
 
 
 class CatalogDouble:
