@@ -180,10 +180,10 @@ def _no_payment(q: Question, retrieval: Retrieval, catalog: Catalog) -> Answer:
 def case_extras(q: Question, retrieval: Retrieval, catalog: Catalog) -> list[Hit]:
     """The passages an answer adds after its own, which the extractive answer quotes last and an
     LLM is given too: the leading case's passages where the question's words recur and how it
-    ended (see rag.cases); and, for a question that names no
-    council or case, the passage of the answer's next decision where they recur most: a general
-    question is answered across decisions ("who looks into a complaint at stage two?" is said in
-    one decision's words about its Independent Person, in another's about its procedure)."""
+    ended (see rag.cases); and, for a question that names no council or case, the passage of the
+    answer's next decision where they recur most: a general question is answered across decisions
+    ("who looks into a complaint at stage two?" is said in one decision's words about its
+    Independent Person, in another's about its procedure)."""
     if not retrieval.hits:
         return []
     chosen = choose_passages(retrieval.hits)

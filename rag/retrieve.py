@@ -3,10 +3,10 @@
 A third ranking weighs each candidate's decision as a whole (its best BM25 scores summed), so a
 case whose distinctive words recur through it can lead.  Before the search, a case reference in
 the question pins it to that decision, and a council named in the question narrows it to that
-council's decisions (within the filters).  After fusion, the
-topic picks the case and the intent picks the section: the cases the question is about are found
-before any intent lift, and only their final decisions and agreed actions are lifted (the leading
-case's is brought in when it ranks low).  Two rules keep the list useful: near-copies of the
+council's decisions (within the filters).  After fusion, the topic picks the case and the intent
+picks the section: the cases the question is about are found before any intent lift, and only
+their final decisions and agreed actions are lifted (the leading case's is brought in when it
+ranks low).  Two rules keep the list useful: near-copies of the
 Ombudsman's statements of its powers, which repeat from decision to decision, are dropped so that
 they never crowd out findings (the statements that differ stay); and no decision takes more than
 `max_per_decision` places.  Once the case is found, `rag.cases` reads it in full.
@@ -15,7 +15,7 @@ they never crowd out findings (the statements that differ stay); and no decision
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,6 +73,8 @@ TOPIC_LEADERS = 2
 LEAD_CANDIDATES = 8  # candidates whose scores are summed per decision to find the leaders
 LEADING_PLACES = 3  # the section counts as present when one of its paragraphs is this high
 SECTION_PLACES = 2  # paragraphs of the section brought in at most
+
+
 @dataclass
 class Hit:
     """One retrieved chunk, with the evidence for its rank."""
@@ -216,10 +218,7 @@ def _key(chunk_id: str) -> str:
 def topic_leaders(order: list[str], fused: dict[str, float]) -> list[str]:
     """The keys of the decisions the topic leads with: whose leading candidates score highest
     together, on the scores before any intent lift."""
-    totals: dict[str, float] = {}
-    for chunk_id in order[:LEAD_CANDIDATES]:
-        totals[_key(chunk_id)] = totals.get(_key(chunk_id), 0.0) + fused[chunk_id]
-    return sorted(totals, key=totals.__getitem__, reverse=True)[:TOPIC_LEADERS]
+    return _heaviest((_key(chunk_id), fused[chunk_id]) for chunk_id in order[:LEAD_CANDIDATES])[:TOPIC_LEADERS]
 
 
 def _complete_sections(q: Question, order: list[str], fused: dict[str, float], catalog: Catalog,
@@ -247,9 +246,15 @@ def leading_decision(hits: list[Hit]) -> str:
 
 def decisions_by_weight(hits: list[Hit]) -> list[str]:
     """The passages' decisions, those whose passages score highest together first."""
+    return _heaviest((hit.ref, hit.score) for hit in hits)
+
+
+def _heaviest(scores: Iterable[tuple[str, float]]) -> list[str]:
+    """The decisions named in (decision, score) pairs, by their scores summed, highest first
+    (equal sums in the order first seen)."""
     totals: dict[str, float] = {}
-    for hit in hits:
-        totals[hit.ref] = totals.get(hit.ref, 0.0) + hit.score
+    for decision, score in scores:
+        totals[decision] = totals.get(decision, 0.0) + score
     return sorted(totals, key=totals.__getitem__, reverse=True)
 
 
