@@ -134,6 +134,13 @@ class LexicalIndex:
         tokens = tokenize(word)
         return self.df(int(token_hash(tokens[:1])[0])) if tokens else None
 
+    def phrase_count(self, phrase: str) -> int:
+        """At most how many live rows hold the phrase's words side by side: the fewest rows
+        holding any one of its adjacent word pairs (its one word's rows for a single word)."""
+        tokens = tokenize(phrase)
+        pairs = [t for t in tokens if "_" in t] or tokens[:1]
+        return min((self.df(int(h)) for h in token_hash(pairs)), default=0)
+
     def rarity(self, token: str) -> float:
         """Inverse document frequency; a word the decisions never use is the rarest of all."""
         n = len(self) or 1

@@ -8,6 +8,8 @@ again.  What it works out:
   case references are taken out of what is embedded (they pin the search instead);
 - the decisions the question names: case references, and councils by their distinctive words;
   a council named in full that has no decision in the index;
+- the Ombudsman's subjects it names that the index does not cover ("school transport" in an
+  index of children's care decisions: see `rag.subjects`);
 - whether it asks about a set of decisions ("which fostering complaints were upheld in 2019?"),
   and if so the filters its words say, resolved against the values the index itself holds
   (every category, subcategory, outcome and council), and the topic left over;
@@ -29,6 +31,7 @@ from rag.filters import Filters
 from rag.guard import index_text
 from rag.lexical import STOPWORDS, stem_words, stems
 from rag.refs import REF_IN_TEXT
+from rag.subjects import outside_subjects
 
 # ---------------------------------------------------------------------------------------------
 # Intent: the sections that say what a question is after.  Outcomes live in the final decision
@@ -141,6 +144,7 @@ class Question:
     refs: frozenset[str] = frozenset()  # indexed decisions named by case reference
     council_refs: frozenset[str] = frozenset()  # decisions of the councils named (or, failing that, the context's)
     unknown_councils: tuple[str, ...] = ()  # councils named in full that have no decision indexed
+    outside_subjects: tuple[str, ...] = ()  # the Ombudsman's subjects named that the index does not cover
     is_set: bool = False
     topic: str = ""  # a set question's topic, once its set words are taken out
     fact_kind: str | None = None  # amount, rate, date, duration, name
@@ -165,7 +169,8 @@ def understand(asked: str, catalog: Catalog, filters: Filters | None = None, con
     return Question(
         asked=asked, search=search, embed=embed or search, context=context, filters=set_filters,
         refs=frozenset(refs), council_refs=frozenset(council_refs),
-        unknown_councils=tuple(unknown_councils(search, catalog)), is_set=is_set,
+        unknown_councils=tuple(unknown_councils(search, catalog)),
+        outside_subjects=tuple(outside_subjects(search, catalog)), is_set=is_set,
         topic=topic_of(search[opener.start() if opener else 0:], catalog) if is_set else "",
         fact_kind=(kind := fact_kind(search)),
         asks_current=kind in ("amount", "rate") and bool(ASKS_CURRENT.search(search)),

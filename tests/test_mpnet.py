@@ -80,7 +80,7 @@ def test_a_cut_short_piece_is_refused(tmp_path, monkeypatch):
 
 def test_each_embedder_has_its_own_abstention_thresholds():
     assert thresholds(MINILM_NAME)[0] == SUPPORT_THRESHOLD
-    assert thresholds(mpnet.NAME) == (0.64, 0.45)
+    assert thresholds(mpnet.NAME) == (0.64, 0.45, 0.85)
     assert thresholds("openai:text-embedding-3-small")[0] == SUPPORT_THRESHOLD  # uncalibrated: MiniLM's
 
 
@@ -139,8 +139,10 @@ def test_the_evals_hold_each_embedder_to_floors_of_its_own():
 def test_the_calibration_report_counts_the_questions_on_the_wrong_side():
     from evals.calibrate import report
 
-    rows = [(True, False, 0.5, "off-topic"), (True, False, 0.7, "missed"), (False, False, 0.6, "refused"),
-            (False, False, 0.8, "fine"), (True, True, 0.3, "named-off"), (False, True, 0.5, "named-fine")]
-    lines = report("samples", rows, 0.64, 0.45)
+    rows = [(True, 0, 0.5, "off-topic"), (True, 0, 0.7, "missed"), (False, 0, 0.6, "refused"),
+            (False, 0, 0.8, "fine"), (True, 1, 0.3, "named-off"), (False, 1, 0.5, "named-fine"),
+            (True, 2, 0.7, "outside-off"), (True, 2, 0.85, "outside-missed")]
+    lines = report("samples", rows, (0.64, 0.45, 0.8))
     assert lines[1].endswith("2 on the wrong side: missed refused")
     assert lines[2].endswith("0 on the wrong side")
+    assert lines[3].endswith("1 on the wrong side: outside-missed")

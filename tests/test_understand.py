@@ -40,6 +40,10 @@ class _Lexical:
         tokens = tokenize(word)
         return self.doc_freq.get(tokens[0], 0) if tokens else None
 
+    def phrase_count(self, phrase: str) -> int:
+        """As rag.bm25.LexicalIndex.phrase_count: no passage here uses any phrase."""
+        return 0
+
 
 class CatalogDouble:
     """The parts of rag.catalog.Catalog that understanding reads, over a fixed registry."""

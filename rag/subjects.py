@@ -1,0 +1,125 @@
+"""The Ombudsman's own subject areas, to tell a question about a subject the index holds nothing on.
+
+The index may hold one corner of the Ombudsman's work (children's care services) or all of it.
+A question about council tax banding, free school transport or what adult social care charges
+finds passages that share its everyday words ("council", "son", "pay") and scores like a question
+in a parent's own words about a decision that is there: neither the embedder's similarity nor
+the share of the question's words found tells them apart (docs/evaluation.md).  What does tell
+them apart is knowledge the index cannot have of itself: the subjects it does not hold.  The
+Ombudsman files every decision under one of the categories and subcategories below (the names
+its website shows on each decision, gathered December 2026; earlier reports used the older
+category names listed after them).  A question that names one of these subjects, when no indexed
+decision is filed under it and the indexed passages hardly use its words, is about something the
+index does not cover; `rag.answer` then asks more of the passages before answering.
+
+Only names of two or more words are looked for: one-word names ("Housing", "Transport",
+"Enforcement", "Safeguarding") are everyday words in any decision.  A name listing two subjects
+("Housing benefit and council tax benefit") is looked for part by part when each part is a name
+of two or more words itself.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from rag.catalog import Catalog
+from rag.lexical import stem_words
+
+# (category, its subcategories), as the Ombudsman's website files decisions.
+SUBJECTS = (
+    ("Adult care services", ("Assessment and care plan", "Charging", "Direct payments",
+                             "Disabled facilities grants", "Domiciliary care", "Residential care",
+                             "Safeguarding", "Transport")),
+    ("Benefits and tax", ("Council tax", "Housing benefit and council tax benefit", "Other")),
+    ("Children's care services", ("Adoption", "Child protection", "Disabled children", "Fostering",
+                                  "Friends and family carers", "Looked after children", "Other")),
+    ("Education", ("Alternative provision", "Other", "School admissions", "School transport",
+                   "Special educational needs")),
+    ("Environment and regulation", ("Antisocial behaviour", "Cemeteries and crematoria", "Drainage",
+                                    "Licensing", "Noise", "Other", "Pollution", "Refuse and recycling",
+                                    "Trading standards", "Trees")),
+    ("Health", ("Mental health services", "Other")),
+    ("Housing", ("Allocations", "Council house sales and leaseholders", "Homelessness", "Other",
+                 "Private housing")),
+    ("Other Categories", ("Commercial and contracts", "Councillor conduct and standards",
+                          "Elections and electoral register", "Land", "Leisure and culture")),
+    ("Planning", ("Building control", "Enforcement", "Other", "Planning applications")),
+    ("Transport and highways", ("Highway adoption", "Highway repair and maintenance", "Other",
+                                "Parking and other penalties", "Public transport", "Rights of way",
+                                "Traffic management")),
+)
+# Category names of the Ombudsman's earlier annual reviews, under today's category.
+FORMER_NAMES = {
+    "Adult care services": ("Adult social care",),
+    "Environment and regulation": ("Environmental services", "Public protection"),
+    "Transport and highways": ("Highways and transport",),
+    "Planning": ("Planning and development",),
+}
+# A subject the indexed passages mention in more than this share of passages is one they
+# discuss, whatever it is filed under ("direct payments" for disabled children).
+DISCUSSED_SHARE = 0.01
+_EMPTY = frozenset({"the", "a", "an", "and", "of", "s", "t", "for", "to", "other"})
+
+
+def words_of(text: str) -> tuple[str, ...]:
+    """Stemmed words, the emptiest left out, for matching a name within a question."""
+    lowered = text.lower().replace("\u2019", "'").replace("'", "")
+    return tuple(stem_words([w for w in re.findall(r"[a-z0-9]+", lowered) if w not in _EMPTY]))
+
+
+def _parts(name: str) -> list[str]:
+    """The names to look for in a subject's name: the whole, or each listed subject in it."""
+    pieces = [p.strip() for p in re.split(r",| and | & ", name) if p.strip()]
+    if len(pieces) > 1 and all(len(words_of(p)) >= 2 for p in pieces):
+        return pieces
+    return [name]
+
+
+@functools.lru_cache(maxsize=1)
+def names() -> tuple[tuple[str, str, str, tuple[str, ...]], ...]:
+    """(category, subcategory or "", the name as shown, its words) for every name of two or
+    more words."""
+    out = []
+    for category, subcategories in SUBJECTS:
+        for sub, name in [("", category), *(("", old) for old in FORMER_NAMES.get(category, ())),
+                          *((s, s) for s in subcategories)]:
+            for part in _parts(name):
+                if len(words_of(part)) >= 2:
+                    out.append((category, sub, part, words_of(part)))
+    return tuple(out)
+
+
+def _named(words: tuple[str, ...], wanted: tuple[str, ...]) -> bool:
+    n = len(wanted)
+    return any(words[i:i + n] == wanted for i in range(len(words) - n + 1))
+
+
+def _held(catalog: Catalog) -> set[tuple[tuple[str, ...], tuple[str, ...]]]:
+    """The words of (category, ()) and (category, subcategory) for every decision in the index."""
+    held: set[tuple[tuple[str, ...], tuple[str, ...]]] = set()
+    for meta in catalog.decisions.values():
+        category = words_of(str(meta.get("category") or ""))
+        held |= {(category, ()), (category, words_of(str(meta.get("subcategory") or "")))}
+    return held
+
+
+def outside_subjects(text: str, catalog: Catalog) -> list[str]:
+    """The Ombudsman's subjects the text names that the index does not cover: no indexed decision
+    is filed under the subject (its category, for a category's name) and at most
+    DISCUSSED_SHARE of the indexed passages use its words together.  Each as shown to the user:
+    "School transport (Education)"."""
+    words = words_of(text)
+    found = [(c, s, shown) for c, s, shown, wanted in names() if _named(words, wanted)]
+    if not found:
+        return []
+    held, lexical = _held(catalog), catalog.lexical
+    most = DISCUSSED_SHARE * len(lexical)
+    out = []
+    for category, sub, shown in found:
+        if (words_of(category), words_of(sub)) in held or lexical.phrase_count(shown) > most:
+            continue
+        label = f"{shown} ({category})" if shown != category else shown
+        if label not in out:
+            out.append(label)
+    return out

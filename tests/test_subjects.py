@@ -1,0 +1,99 @@
+"""Questions about a subject the index does not cover (rag/subjects.py): the Ombudsman's own subject
+areas, told apart from the subjects the indexed decisions are filed under or discuss."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.subjects import DISCUSSED_SHARE, names, outside_subjects
+
+CHILDRENS = {"category": "Children's care services", "subcategory": "Disabled children"}
+SCHOOL_TRANSPORT = {"category": "Education", "subcategory": "School transport"}
+
+
+class _Lexical:
+    def __init__(self, phrases: dict[str, int]) -> None:
+        self.phrases = phrases
+
+    def __len__(self) -> int:
+        return 1000
+
+    def phrase_count(self, phrase: str) -> int:
+        return self.phrases.get(phrase.lower(), 0)
+
+
+class _Catalog:
+    """The two things `outside_subjects` reads: what the decisions are filed under, and how many
+    passages use a phrase."""
+
+    def __init__(self, *filed: dict, phrases: dict[str, int] | None = None) -> None:
+        self.decisions = {f"ref {n}": meta for n, meta in enumerate(filed)}
+        self.lexical = _Lexical(phrases or {})
+
+
+@pytest.mark.parametrize("question, subject", [
+    ("Council refused free school transport for my son - can the ombudsman help with that?",
+     "School transport (Education)"),
+    ("How do I challenge my council tax banding?", "Council tax (Benefits and tax)"),
+    ("How does adult social care work out what my mum pays for her care home?",
+     "Adult social care (Adult care services)"),
+    ("Who do I complain to about a planning application next door?", "Planning applications (Planning)"),
+    ("Can the Ombudsman look at my housing benefit overpayment?",
+     "Housing benefit (Benefits and tax)"),
+])
+def test_a_subject_no_indexed_decision_is_filed_under_is_recognised(question, subject):
+    assert outside_subjects(question, _Catalog(CHILDRENS)) == [subject]
+
+
+def test_a_subject_the_index_holds_is_not_outside_it():
+    question = "Council refused free school transport for my son"
+    assert outside_subjects(question, _Catalog(CHILDRENS, SCHOOL_TRANSPORT)) == []
+    assert outside_subjects("What do the disabled children decisions say?", _Catalog(CHILDRENS)) == []
+
+
+def test_a_subject_the_passages_discuss_is_not_outside_the_index():
+    """Direct payments are filed under adult care, but disabled children's decisions discuss them."""
+    question = "Can a council refuse direct payments?"
+    often = int(DISCUSSED_SHARE * 1000) + 1
+    assert outside_subjects(question, _Catalog(CHILDRENS)) == ["Direct payments (Adult care services)"]
+    assert outside_subjects(question, _Catalog(CHILDRENS, phrases={"direct payments": often})) == []
+
+
+def test_one_word_subjects_are_never_looked_for():
+    """"Housing", "Transport", "Enforcement" are everyday words in any decision."""
+    assert all(len(words) >= 2 for *_, words in names())
+    assert outside_subjects("Did the housing team refuse transport and enforcement?", _Catalog(CHILDRENS)) == []
+
+
+@pytest.fixture(scope="module")
+def lowdale_bot(tmp_path_factory, minilm):
+    """Five synthetic children's care decisions: disabled children, allowances, care leavers."""
+    from rag import Bot, Settings
+    from tests.conftest import PROJECT
+
+    bot = Bot(Settings(store_dir=tmp_path_factory.mktemp("subjects") / "store"), embedder=minilm)
+    files = [path for n in ("01", "07", "08", "28", "29")
+             for path in (PROJECT / "data" / "synthetic").glob(f"syn-{n}-*.txt")]
+    assert len(files) == 5 and bot.ingest(files).failed == 0
+    return bot
+
+
+@pytest.mark.parametrize("question, subject", [
+    ("Council refused free school transport for my son - can the ombudsman help with that?", "school transport"),
+    ("How does adult social care work out what my mum pays for her care home?", "adult social care"),
+])
+def test_a_question_about_a_subject_the_index_does_not_cover_is_declined_plainly(lowdale_bot, question, subject):
+    """Both were answered before, from a disabled child's assessment and a care leaver's setting-up
+    allowance: their everyday words ("refused", "son", "pays", "home") matched well enough."""
+    answer = lowdale_bot.ask(question)
+    assert answer.abstained and answer.citations == []
+    assert f"do not cover {subject}" in answer.answer
+
+
+def test_a_subject_the_decisions_mention_is_still_answered_about_them(lowdale_bot):
+    """Council tax is counted in a special guardianship means test: named with the council, or
+    often enough in so few decisions, the question is about those decisions."""
+    for question in ("Did Lowdale count council tax in Ms N's means test?",
+                     "Did the council count council tax when working out the special guardianship allowance?"):
+        answer = lowdale_bot.ask(question)
+        assert not answer.abstained and answer.citations[0].ref == "19 902 833"
