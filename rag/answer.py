@@ -12,14 +12,14 @@ from dataclasses import replace
 
 from langchain_core.language_models import BaseChatModel
 
-from rag.cases import case_conclusion, case_passages
+from rag.cases import case_conclusion, case_passages, unsaid_word
 from rag.catalog import Catalog
 from rag.cite import QuoteFilter
 from rag.errors import InputError
 from rag.extractive import choose_passages, decision_line, extractive_answer
 from rag.filters import Filters
 from rag.guard import index_text, visible
-from rag.lexical import stems
+from rag.lexical import DOMAIN_WORDS, stems
 from rag.llm import INSTEAD, LLMFailure, stream_llm
 from rag.models import Answer
 from rag.mpnet import NAME as MPNET_NAME
@@ -63,12 +63,6 @@ CALIBRATED = {MPNET_NAME: (MPNET_SUPPORT_THRESHOLD, MPNET_NAMED_SUPPORT_THRESHOL
 COVERAGE_WEIGHT = 0.3
 NARROW_FILTER_DECISIONS = 2  # a user who filtered down to this few decisions is asking about them
 NARROW_MIN_SIMILARITY = 0.15
-# Words in nearly every question and decision, which say nothing about whether one answers.
-DOMAIN_WORDS = frozenset(stems(
-    "ombudsman ombudsmans council councils decision decisions complaint complaints complain case "
-    "cases lgo local government social care say says said tell told happen happened make made "
-    "go goes went get got know need want like way thing things really"
-))
 def closest_decisions(hits: list[Hit], limit: int = 3) -> list[str]:
     seen: dict[str, str] = {}
     for hit in hits:
@@ -246,6 +240,11 @@ def answer_from(q: Question, retrieval: Retrieval, catalog: Catalog, also: list[
             return _no_payment(q, retrieval, catalog)
         return abstain(question, hits, f"The closest passages do not state the {FACT_WORDS[q.fact_kind]} asked "
                        "for, so I cannot answer this from the Ombudsman's words.")
+    named = sorted(q.refs or q.council_refs)
+    unsaid = unsaid_word(q.claim, named, catalog) if q.claim and named else None
+    if unsaid:
+        return abstain(question, hits, f'The decisions named do not say that: none uses the word "{unsaid}", '
+                       "so no passage of them can be quoted saying so.")
     also = case_extras(q, retrieval, catalog) if also is None else also  # given when an LLM needs them too
     text, citations = extractive_answer(q.search, hits, also)
     retrieved = [h.id for h in hits] + [h.id for h in also]

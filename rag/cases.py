@@ -9,9 +9,11 @@ ended (`case_conclusion`).  The answer quotes them after its own passages (see r
 
 from __future__ import annotations
 
+import re
+
 from rag.catalog import Catalog
 from rag.guard import index_text
-from rag.lexical import expand_query, stems, stems_and_rarity
+from rag.lexical import DOMAIN_WORDS, expand_query, stems, stems_and_rarity
 from rag.retrieve import Hit, Retrieval, leading_decision, similarities
 from rag.understand import Question
 
@@ -57,6 +59,28 @@ def case_passages(q: Question, retrieval: Retrieval, quoted: set[str], catalog: 
     found = _case_hits(case, kept, retrieval, catalog)
     by_share = dict(zip((row["id"] for row in rows), shares))
     return sorted(found, key=lambda h: (-by_share[h.id], -h.similarity))[:limit]  # stable: paragraph order
+
+
+# Words that give a claim its polarity or certainty, not its subject: a decision saying the opposite
+# ("the LADO did not decide to suspend") still answers a request to quote "should never have suspended".
+POLARITY = frozenset(stems("never ever always no none nothing nobody neither nor"))
+
+
+def unsaid_word(claim: str, cases: list[str], catalog: Catalog) -> str | None:
+    """A word of a statement the user asks to have quoted from the decisions they name that none
+    of them uses, though other indexed decisions do: no passage of them can be quoted saying it
+    ("disciplined").  A word no indexed decision uses is the user's own vocabulary ("mum") and
+    proves nothing, and so are the words of any question ("get", "say": DOMAIN_WORDS).  Asked of
+    no decision in particular, a statement is not checked: retrieval may have missed the one
+    decision that makes it (two of 124 such requests for the synthetic set's key facts)."""
+    rows = catalog.get_chunks([i for case in cases for i in catalog.dense.ids_of(case)])
+    councils = [str(catalog.decisions.get(case, {}).get("council", "")) for case in cases]
+    known = POLARITY | DOMAIN_WORDS | set(stems(" ".join(councils + [index_text(row["text"]) for row in rows])))
+    for word in re.findall(r"[A-Za-z][A-Za-z'\u2019]*", claim):
+        stem = stems(word)
+        if stem and stem[0] not in known and catalog.lexical.word_count(word):
+            return word
+    return None
 
 
 def case_conclusion(case: str, retrieval: Retrieval, quoted: set[str], catalog: Catalog) -> list[Hit]:

@@ -47,6 +47,14 @@ def stems(text: str) -> list[str]:
     return _stemmer().stemWords([w for w in _WORD.findall(lowered) if w not in STOPWORDS])
 
 
+# Words in nearly every question and decision, which say nothing about whether one answers.
+DOMAIN_WORDS = frozenset(stems(
+    "ombudsman ombudsmans council councils decision decisions complaint complaints complain case "
+    "cases lgo local government social care say says said tell told happen happened make made "
+    "go goes went get got know need want like way thing things really"
+))
+
+
 def stems_and_rarity(texts: list[str]) -> tuple[list[set[str]], dict[str, float]]:
     """Each text's set of stems, and each stem's rarity among the texts: log(1 + texts / texts
     holding it).  How the answer weighs words within the passages it has, or within one case."""

@@ -100,6 +100,26 @@ ASKS_ADVICE = re.compile(r"\b(?:will|would|could) (?:i|we) win\b|\bmy chances\b|
                          r"\bshould (?:i|we) (?:sue|take (?:them|the council) to court)\b|"
                          r"\bdo (?:i|we) have a (?:\w+ )?case\b|\bis it worth (?:complaining|suing|it)\b", re.I)
 
+# A request to quote a statement ("quote the part where the Ombudsman says ...", "write me a quote
+# saying ..."): the statement itself, which a decision either makes in its words or does not.
+_SAYS = r"(?:says?|said|states?|stated|rules?|ruled|finds?|found|decides?|decided)"
+_SPEAKER = r"(?:the )?(?:ombudsman|decision|investigator|it|they)"
+QUOTE_REQUEST = re.compile(
+    rf"\b(?:quote|show|find)(?: me)?(?: (?:the|a) (?:part|bit|passage|paragraph|section|line|words?|place))? "
+    rf"where {_SPEAKER} {_SAYS} |\bwrite(?: me)? a quote(?: from (?:the )?ombudsman)? (?:saying|stating|that says) |"
+    rf"\bwhere (?:does|did) {_SPEAKER} (?:say|state|rule|find|decide) ", re.I)
+_CLAIM_END = re.compile(r"[.?!]|\s[-\u2013\u2014]\s")
+
+
+def quoted_claim(text: str) -> str:
+    """The statement a request to quote one asks for ("" for any other question)."""
+    match = QUOTE_REQUEST.search(text)
+    if not match:
+        return ""
+    claim = _CLAIM_END.split(text[match.end():], maxsplit=1)[0]
+    return re.sub(r"^that\s+", "", claim.strip(), flags=re.I)
+
+
 # ---------------------------------------------------------------------------------------------
 # Questions about sets of decisions.
 # A listing opener at the start of the question or of a clause ("For a piece I'm writing - which ...").
@@ -153,6 +173,7 @@ class Question:
     boosts: tuple[tuple[tuple[str, ...], float], ...] = ()
     about_allegations: bool = False
     dropped: bool = False  # a sentence read as an instruction to an AI was left out
+    claim: str = ""  # the statement a request to quote one asks for
 
 
 def understand(asked: str, catalog: Catalog, filters: Filters | None = None, context: str = "") -> Question:
@@ -177,6 +198,7 @@ def understand(asked: str, catalog: Catalog, filters: Filters | None = None, con
         asks_advice=bool(ASKS_ADVICE.search(search)),
         boosts=tuple((kinds, factor) for pattern, kinds, factor in INTENT_BOOSTS if pattern.search(search)),
         about_allegations=bool(ABOUT_THE_ALLEGATIONS.search(search)), dropped=kept != asked,
+        claim=quoted_claim(search),
     )
 
 
