@@ -4,8 +4,10 @@
 that every later stage reads (retrieve, answer, sets, extractive) instead of reading the raw text
 again.  What it works out:
 
-- the text to search: sentences that read as instructions to an AI are dropped (`guard`), and
-  case references are taken out of what is embedded (they pin the search instead);
+- the text to search: sentences that read as instructions to an AI are dropped (`guard`), words
+  the decisions never use but would with two letters swapped respelled, acronyms they never use
+  followed by the name they write for them (`rag.acronyms`), and case references taken out of
+  what is embedded (they pin the search instead);
 - the decisions the question names: case references, and councils by their distinctive words;
   a council named in full that has no decision in the index;
 - the Ombudsman's subjects it names that the index does not cover ("school transport" in an
@@ -26,6 +28,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from rag.acronyms import expand_acronyms
 from rag.catalog import Catalog
 from rag.filters import Filters
 from rag.guard import index_text
@@ -180,7 +183,7 @@ def understand(asked: str, catalog: Catalog, filters: Filters | None = None, con
     """The one reading of a question that every later stage uses."""
     filters = filters or Filters()
     kept = index_text(asked) or asked
-    search = respelled(kept, catalog)
+    search = expand_acronyms(respelled(kept, catalog), catalog)
     refs = catalog.refs_in(search)
     embed = REF_IN_TEXT.sub(" ", search).strip() if refs else search
     council_refs = catalog.council_refs_in(search) or (catalog.council_refs_in(context) if context else set())
