@@ -95,13 +95,18 @@ def _named(words: tuple[str, ...], wanted: tuple[str, ...]) -> bool:
     return any(words[i:i + n] == wanted for i in range(len(words) - n + 1))
 
 
+_HELD: list = [None, set()]  # the registry last read, and what its decisions are filed under
+
+
 def _held(catalog: Catalog) -> set[tuple[tuple[str, ...], tuple[str, ...]]]:
-    """The words of (category, ()) and (category, subcategory) for every decision in the index."""
-    held: set[tuple[tuple[str, ...], tuple[str, ...]]] = set()
-    for meta in catalog.decisions.values():
-        category = words_of(str(meta.get("category") or ""))
-        held |= {(category, ()), (category, words_of(str(meta.get("subcategory") or "")))}
-    return held
+    """The words of (category, ()) and (category, subcategory) for every decision in the index,
+    worked out once per registry (an archive holds tens of thousands of decisions)."""
+    decisions = catalog.decisions
+    if _HELD[0] is not decisions:
+        pairs = {(str(m.get("category") or ""), str(m.get("subcategory") or "")) for m in decisions.values()}
+        held = {(words_of(c), ()) for c, _ in pairs} | {(words_of(c), words_of(s)) for c, s in pairs}
+        _HELD[:] = [decisions, held]
+    return _HELD[1]
 
 
 def outside_subjects(text: str, catalog: Catalog) -> list[str]:
