@@ -21,6 +21,14 @@ DECISIONS_DIR = PROJECT / "data" / "decisions"
 SEED_REFS = ["18 009 360", "18 011 812", "19 012 512", "19 018 981", "24 003 230"]
 
 
+def synthetic_bot(folder: Path, embedder: Embeddings, numbers: tuple[str, ...]) -> Bot:
+    """A bot over the synthetic decisions numbered so (`data/synthetic/syn-NN-*.txt`), each ingested."""
+    bot = Bot(Settings(store_dir=folder / "store"), embedder=embedder)
+    files = [path for n in numbers for path in (PROJECT / "data" / "synthetic").glob(f"syn-{n}-*.txt")]
+    assert len(files) == len(numbers) and bot.ingest(files).failed == 0
+    return bot
+
+
 class FakeEmbedder(Embeddings):
     """Bag-of-words hashed into 64 dimensions: similar texts get similar vectors, no model needed."""
 

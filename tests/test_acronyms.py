@@ -6,20 +6,14 @@ from __future__ import annotations
 import pytest
 
 from rag.acronyms import expand_acronyms, spelled_out
+from tests.conftest import synthetic_bot
 
 
 @pytest.fixture(scope="module")
 def adoption_bot(tmp_path_factory, minilm):
     """Five synthetic decisions: two adopters' assessments (one stopped at stage one), a special
     guardian's allowance and disability benefits, two more about fostering."""
-    from rag import Bot, Settings
-    from tests.conftest import PROJECT
-
-    bot = Bot(Settings(store_dir=tmp_path_factory.mktemp("acronyms") / "store"), embedder=minilm)
-    files = [path for n in ("01", "17", "42", "04", "08")
-             for path in (PROJECT / "data" / "synthetic").glob(f"syn-{n}-*.txt")]
-    assert len(files) == 5 and bot.ingest(files).failed == 0
-    return bot
+    return synthetic_bot(tmp_path_factory.mktemp("acronyms"), minilm, ("01", "17", "42", "04", "08"))
 
 
 def test_an_acronym_the_decisions_never_use_is_followed_by_the_name_they_write(adoption_bot):

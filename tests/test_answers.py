@@ -8,6 +8,7 @@ import pytest
 from evals.metrics import gold_pairs
 from rag import InputError
 from rag.cite import normalise
+from tests.conftest import synthetic_bot
 
 ACCEPTANCE = "Must a council involve a non-resident parent in a single assessment?"
 
@@ -483,14 +484,7 @@ def test_a_decision_whose_words_recur_through_it_is_ranked_as_a_whole():
 @pytest.fixture(scope="module")
 def staying_put_bot(tmp_path_factory, minilm):
     """Five synthetic decisions about fostering money, two of them about staying put."""
-    from rag import Bot, Settings
-    from tests.conftest import PROJECT
-
-    bot = Bot(Settings(store_dir=tmp_path_factory.mktemp("staying-put") / "store"), embedder=minilm)
-    files = [path for n in ("04", "08", "23", "37", "41")
-             for path in (PROJECT / "data" / "synthetic").glob(f"syn-{n}-*.txt")]
-    assert len(files) == 5 and bot.ingest(files).failed == 0
-    return bot
+    return synthetic_bot(tmp_path_factory.mktemp("staying-put"), minilm, ("04", "08", "23", "37", "41"))
 
 
 def test_the_case_whose_words_recur_leads_even_when_no_passage_is_close_in_meaning(staying_put_bot):

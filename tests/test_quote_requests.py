@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from rag.understand import quoted_claim
+from tests.conftest import synthetic_bot
 
 
 @pytest.mark.parametrize("question, claim", [
@@ -27,14 +28,7 @@ def test_the_statement_a_quote_request_asks_for(question, claim):
 @pytest.fixture(scope="module")
 def conduct_bot(tmp_path_factory, minilm):
     """Five synthetic decisions about social workers and allegations; one of them disciplines."""
-    from rag import Bot, Settings
-    from tests.conftest import PROJECT
-
-    bot = Bot(Settings(store_dir=tmp_path_factory.mktemp("quotes") / "store"), embedder=minilm)
-    files = [path for n in ("06", "12", "19", "33", "09")
-             for path in (PROJECT / "data" / "synthetic").glob(f"syn-{n}-*.txt")]
-    assert len(files) == 5 and bot.ingest(files).failed == 0
-    return bot
+    return synthetic_bot(tmp_path_factory.mktemp("quotes"), minilm, ("06", "12", "19", "33", "09"))
 
 
 def test_a_statement_the_named_decision_never_makes_is_not_quoted(conduct_bot):

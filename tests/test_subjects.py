@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from rag.subjects import DISCUSSED_SHARE, names, outside_subjects
+from tests.conftest import synthetic_bot
 
 CHILDRENS = {"category": "Children's care services", "subcategory": "Disabled children"}
 SCHOOL_TRANSPORT = {"category": "Education", "subcategory": "School transport"}
@@ -68,14 +69,7 @@ def test_one_word_subjects_are_never_looked_for():
 @pytest.fixture(scope="module")
 def lowdale_bot(tmp_path_factory, minilm):
     """Five synthetic children's care decisions: disabled children, allowances, care leavers."""
-    from rag import Bot, Settings
-    from tests.conftest import PROJECT
-
-    bot = Bot(Settings(store_dir=tmp_path_factory.mktemp("subjects") / "store"), embedder=minilm)
-    files = [path for n in ("01", "07", "08", "28", "29")
-             for path in (PROJECT / "data" / "synthetic").glob(f"syn-{n}-*.txt")]
-    assert len(files) == 5 and bot.ingest(files).failed == 0
-    return bot
+    return synthetic_bot(tmp_path_factory.mktemp("subjects"), minilm, ("01", "07", "08", "28", "29"))
 
 
 @pytest.mark.parametrize("question, subject", [
