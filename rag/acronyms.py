@@ -21,6 +21,7 @@ from rag.lexical import STOPWORDS, stem_words
 
 ACRONYM = re.compile(r"\b([A-Z]{3,6})(s?)\b")
 TRIES = 20  # chains read, most used first
+BEAM = 1000  # chains kept at each letter, most used first: common words have many followers
 PASSAGES = 3  # passages read for each, those BM25 ranks first for its words
 _WORD = re.compile(r"[A-Za-z]+")
 # Per lexical index: (first word, initial of the next) -> [(next word, passages holding the pair)].
@@ -47,6 +48,7 @@ def _chains(letters: str, lexical) -> list[tuple[int, tuple[str, ...]]]:  # noqa
     chains = [(count, (first, second)) for (first, initial), seconds in links.items()
               if first[0] == letters[0] and initial == letters[1] for second, count in seconds]
     for letter in letters[2:]:
+        chains = sorted(chains, key=lambda c: (-c[0], c[1]))[:BEAM]
         chains = [(min(count, more), words + (nxt,)) for count, words in chains
                   for nxt, more in links.get((words[-1], letter), [])]
     return sorted(chains, key=lambda c: (-c[0], c[1]))
