@@ -64,6 +64,7 @@ def case_passages(q: Question, retrieval: Retrieval, quoted: set[str], catalog: 
 # Words that give a claim its polarity or certainty, not its subject: a decision saying the opposite
 # ("the LADO did not decide to suspend") still answers a request to quote "should never have suspended".
 POLARITY = frozenset(stems("never ever always no none nothing nobody neither nor"))
+_NOT_CLAIMED = POLARITY | DOMAIN_WORDS
 
 
 def unsaid_word(claim: str, cases: list[str], catalog: Catalog) -> str | None:
@@ -72,13 +73,13 @@ def unsaid_word(claim: str, cases: list[str], catalog: Catalog) -> str | None:
     ("disciplined").  A word no indexed decision uses is the user's own vocabulary ("mum") and
     proves nothing, and so are the words of any question ("get", "say": DOMAIN_WORDS).  Asked of
     no decision in particular, a statement is not checked: retrieval may have missed the one
-    decision that makes it (two of 124 such requests for the synthetic set's key facts)."""
-    rows = catalog.get_chunks([i for case in cases for i in catalog.dense.ids_of(case)])
-    councils = [str(catalog.decisions.get(case, {}).get("council", "")) for case in cases]
-    known = POLARITY | DOMAIN_WORDS | set(stems(" ".join(councils + [index_text(row["text"]) for row in rows])))
+    decision that makes it (two of 124 such requests for the synthetic set's key facts).  The
+    lexical index answers, so a council with hundreds of decisions costs one search a word."""
+    lexical = catalog.lexical
     for word in re.findall(r"[A-Za-z][A-Za-z'\u2019]*", claim):
         stem = stems(word)
-        if stem and stem[0] not in known and catalog.lexical.word_count(word):
+        if (stem and stem[0] not in _NOT_CLAIMED and lexical.word_count(word)
+                and not lexical.search(word, k=1, allowed=cases)):
             return word
     return None
 
