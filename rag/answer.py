@@ -129,8 +129,8 @@ def outside_reason(q: Question) -> str | None:
     if not off_subject(q):
         return None
     subject = q.outside_subjects[0]
-    return (f"The indexed decisions do not cover {subject[:1].lower()}{subject[1:]}: none is filed under it and "
-            "they hardly mention it, so I cannot answer this from the Ombudsman's words.")
+    return (f"The indexed decisions do not cover {subject[:1].lower()}{subject[1:]}: none is filed under that "
+            "subject and they hardly mention it, so I cannot answer this from the Ombudsman's words.")
 
 
 def narrowed(retrieval: Retrieval) -> bool:

@@ -9,8 +9,8 @@ them apart is knowledge the index cannot have of itself: the subjects it does no
 Ombudsman files every decision under one of the categories and subcategories below (the names
 its website shows on each decision, gathered December 2026; earlier reports used the older
 category names listed after them).  A question that names one of these subjects, when no indexed
-decision is filed under it and the indexed passages hardly use its words, is about something the
-index does not cover; `rag.answer` then asks more of the passages before answering.
+decision is filed under its category and the indexed passages hardly use its words, is about
+something the index does not cover; `rag.answer` then asks more of the passages before answering.
 
 Only names of two or more words are looked for: one-word names ("Housing", "Transport",
 "Enforcement", "Safeguarding") are everyday words in any decision.  A name listing two subjects
@@ -77,16 +77,14 @@ def _parts(name: str) -> list[str]:
 
 
 @functools.lru_cache(maxsize=1)
-def names() -> tuple[tuple[str, str, str, tuple[str, ...]], ...]:
-    """(category, subcategory or "", the name as shown, its words) for every name of two or
-    more words."""
+def names() -> tuple[tuple[str, str, tuple[str, ...]], ...]:
+    """(category, the name as shown, its words) for every name of two or more words."""
     out = []
     for category, subcategories in SUBJECTS:
-        for sub, name in [("", category), *(("", old) for old in FORMER_NAMES.get(category, ())),
-                          *((s, s) for s in subcategories)]:
+        for name in (category, *FORMER_NAMES.get(category, ()), *subcategories):
             for part in _parts(name):
                 if len(words_of(part)) >= 2:
-                    out.append((category, sub, part, words_of(part)))
+                    out.append((category, part, words_of(part)))
     return tuple(out)
 
 
@@ -95,34 +93,33 @@ def _named(words: tuple[str, ...], wanted: tuple[str, ...]) -> bool:
     return any(words[i:i + n] == wanted for i in range(len(words) - n + 1))
 
 
-_HELD: list = [None, set()]  # the registry last read, and what its decisions are filed under
+_HELD: list = [None, set()]  # the registry last read, and the categories its decisions are filed under
 
 
-def _held(catalog: Catalog) -> set[tuple[tuple[str, ...], tuple[str, ...]]]:
-    """The words of (category, ()) and (category, subcategory) for every decision in the index,
-    worked out once per registry (an archive holds tens of thousands of decisions)."""
+def _held(catalog: Catalog) -> set[tuple[str, ...]]:
+    """The words of every category the index's decisions are filed under, worked out once per
+    registry (an archive holds tens of thousands of decisions)."""
     decisions = catalog.decisions
     if _HELD[0] is not decisions:
-        pairs = {(str(m.get("category") or ""), str(m.get("subcategory") or "")) for m in decisions.values()}
-        held = {(words_of(c), ()) for c, _ in pairs} | {(words_of(c), words_of(s)) for c, s in pairs}
-        _HELD[:] = [decisions, held]
+        _HELD[:] = [decisions, {words_of(c) for c in {str(m.get("category") or "") for m in decisions.values()}}]
     return _HELD[1]
 
 
 def outside_subjects(text: str, catalog: Catalog) -> list[str]:
     """The Ombudsman's subjects the text names that the index does not cover: no indexed decision
-    is filed under the subject (its category, for a category's name) and at most
-    DISCUSSED_SHARE of the indexed passages use its words together.  Each as shown to the user:
-    "School transport (Education)"."""
+    is filed under the subject's category and at most DISCUSSED_SHARE of the indexed passages use
+    its words together.  Within a category the index holds, no subject is outside it: the lines
+    between subcategories are fine ("disabled children" are in child protection decisions too).
+    Each as shown to the user: "School transport (Education)"."""
     words = words_of(text)
-    found = [(c, s, shown) for c, s, shown, wanted in names() if _named(words, wanted)]
+    found = [(c, shown) for c, shown, wanted in names() if _named(words, wanted)]
     if not found:
         return []
     held, lexical = _held(catalog), catalog.lexical
     most = DISCUSSED_SHARE * len(lexical)
     out = []
-    for category, sub, shown in found:
-        if (words_of(category), words_of(sub)) in held or lexical.phrase_count(shown) > most:
+    for category, shown in found:
+        if words_of(category) in held or lexical.phrase_count(shown) > most:
             continue
         label = f"{shown} ({category})" if shown != category else shown
         if label not in out:

@@ -10,6 +10,7 @@ from tests.conftest import synthetic_bot
 
 CHILDRENS = {"category": "Children's care services", "subcategory": "Disabled children"}
 SCHOOL_TRANSPORT = {"category": "Education", "subcategory": "School transport"}
+SEN = {"category": "Education", "subcategory": "Special educational needs"}
 
 
 class _Lexical:
@@ -46,10 +47,14 @@ def test_a_subject_no_indexed_decision_is_filed_under_is_recognised(question, su
     assert outside_subjects(question, _Catalog(CHILDRENS)) == [subject]
 
 
-def test_a_subject_the_index_holds_is_not_outside_it():
+def test_a_subject_in_a_category_the_index_holds_is_not_outside_it():
+    """Subcategories are fine lines: an index holding special educational needs decisions holds
+    Education, and one holding child protection decisions holds disabled children's too."""
     question = "Council refused free school transport for my son"
     assert outside_subjects(question, _Catalog(CHILDRENS, SCHOOL_TRANSPORT)) == []
-    assert outside_subjects("What do the disabled children decisions say?", _Catalog(CHILDRENS)) == []
+    assert outside_subjects(question, _Catalog(CHILDRENS, SEN)) == []
+    child_protection = {"category": "Children\u2019s care services", "subcategory": "Child protection"}
+    assert outside_subjects("What do the disabled children decisions say?", _Catalog(child_protection)) == []
 
 
 def test_a_subject_the_passages_discuss_is_not_outside_the_index():
