@@ -4,7 +4,8 @@ The ranking finds the case; the paragraph that answers often shares few words or
 with the question and ranks too low to be quoted.  These functions read the case's own chunks
 from the store: its passages where the question's words recur (`case_passages`) and how it
 ended (`case_conclusion`).  The answer quotes them after its own passages (see rag.answer
-`case_extras`), verified like every quote.
+`case_extras`), verified like every quote.  A reader asked to quote where the named decisions say
+something also checks that they use its words at all (`unsaid_word`).
 """
 
 from __future__ import annotations
