@@ -183,7 +183,8 @@ def understand(asked: str, catalog: Catalog, filters: Filters | None = None, con
     """The one reading of a question that every later stage uses."""
     filters = filters or Filters()
     kept = index_text(asked) or asked
-    search = expand_acronyms(respelled(kept, catalog), catalog)
+    search = read_words(kept, catalog)
+    context = read_words(context, catalog) if context else ""
     refs = catalog.refs_in(search)
     embed = REF_IN_TEXT.sub(" ", search).strip() if refs else search
     council_refs = catalog.council_refs_in(search) or (catalog.council_refs_in(context) if context else set())
@@ -203,6 +204,12 @@ def understand(asked: str, catalog: Catalog, filters: Filters | None = None, con
         about_allegations=bool(ABOUT_THE_ALLEGATIONS.search(search)), dropped=kept != asked,
         claim=quoted_claim(search),
     )
+
+
+def read_words(text: str, catalog: Catalog) -> str:
+    """The text in the decisions' own spelling: swapped letters respelled, acronyms they never use
+    followed by their name for them.  The conversation's earlier question is read the same way."""
+    return expand_acronyms(respelled(text, catalog), catalog)
 
 
 def respelled(text: str, catalog: Catalog) -> str:

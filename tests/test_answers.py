@@ -540,6 +540,13 @@ def test_only_swaps_of_unknown_words_are_respelled(seeded_bot):
     assert respelled("Qwzxy abcde", seeded_bot.catalog) == "Qwzxy abcde"  # no swap is a word either
 
 
+def test_the_earlier_question_of_a_follow_up_is_read_in_the_decisions_spelling_too(seeded_bot):
+    """A follow-up searches the earlier question with it; a typo there was searched as typed."""
+    earlier = "Did Derbyshire leave the fahter out of the signle assessment?"
+    q = seeded_bot.understand("And was that fault?", context=earlier)
+    assert q.context == "Did Derbyshire leave the father out of the single assessment?"
+
+
 def test_a_paragraph_of_a_real_decisions_usual_length_is_quoted_whole():
     """A findings paragraph of 90 words (a quarter of the real sample decisions' paragraphs are over
     82) is quoted whole, not cut to the sentence sharing most words with the question: the
