@@ -224,6 +224,8 @@ class Catalog:
             index["dates"] = ([d for d, _ in dated], [r for _, r in dated])
             index["matching"] = {}
             index["councils"] = sorted({m["council"] for m in decisions.values()})
+            index["values"] = {key: sorted({str(m[key]) for m in decisions.values() if m.get(key)})
+                               for key in TEXT_FIELDS}
             index["money"] = {ref for ref, m in decisions.items() if m.get("has_financial_remedy")}
             self._index, self._index_of = index, decisions
         return self._index
@@ -255,6 +257,11 @@ class Catalog:
                 grouped.setdefault(own, set()).add(ref)
             self._council_words, self._councils_of = grouped, decisions
         return self._council_words
+
+    def values(self, key: str) -> list[str]:
+        """The distinct values of one text field (category, subcategory, outcome, council) that
+        the indexed decisions hold, worked out once per registry."""
+        return self._field_index()["values"][key]
 
     def councils(self) -> list[str]:
         return self._field_index()["councils"]

@@ -55,6 +55,20 @@ DOMAIN_WORDS = frozenset(stems(
 ))
 
 
+_MATCH_STOP = frozenset({"the", "a", "an", "and", "of", "s", "t", "for", "to"})
+_VARIANTS = {"children": "child", "uphold": "upheld", "upholding": "upheld"}  # stems, as English forms
+
+
+def match_words(text: str) -> list[str]:
+    """Words for matching a question against names (the index's values, the Ombudsman's subject
+    areas): stemmed, apostrophes and hyphens dropped, "n't" read as "not" and "children" as
+    "child"; only the emptiest words left out (so that "Not upheld" and "Upheld", "closed after
+    ..." keep what tells them apart)."""
+    lowered = text.lower().replace("\u2019", "'").replace("\u2018", "'").replace("n't", " not")
+    words = [w for w in _WORD.findall(lowered.replace("'", "")) if w not in _MATCH_STOP]
+    return [_VARIANTS.get(w, w) for w in stem_words(words)]
+
+
 def stems_and_rarity(texts: list[str]) -> tuple[list[set[str]], dict[str, float]]:
     """Each text's set of stems, and each stem's rarity among the texts: log(1 + texts / texts
     holding it).  How the answer weighs words within the passages it has, or within one case."""

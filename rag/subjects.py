@@ -24,7 +24,7 @@ import functools
 import re
 
 from rag.catalog import Catalog
-from rag.lexical import stem_words
+from rag.lexical import match_words
 
 # (category, its subcategories), as the Ombudsman's website files decisions.
 SUBJECTS = (
@@ -59,13 +59,10 @@ FORMER_NAMES = {
 # A subject the indexed passages mention in more than this share of passages is one they
 # discuss, whatever it is filed under ("direct payments" for disabled children).
 DISCUSSED_SHARE = 0.01
-_EMPTY = frozenset({"the", "a", "an", "and", "of", "s", "t", "for", "to", "other"})
-
-
 def words_of(text: str) -> tuple[str, ...]:
-    """Stemmed words, the emptiest left out, for matching a name within a question."""
-    lowered = text.lower().replace("\u2019", "'").replace("'", "")
-    return tuple(stem_words([w for w in re.findall(r"[a-z0-9]+", lowered) if w not in _EMPTY]))
+    """The words a name is matched on (rag.lexical.match_words), "other" left out too: "Parking
+    and other penalties" is named by "parking penalties", "Other Categories" by nothing."""
+    return tuple(w for w in match_words(text) if w != "other")
 
 
 def _parts(name: str) -> list[str]:
@@ -93,18 +90,6 @@ def _named(words: tuple[str, ...], wanted: tuple[str, ...]) -> bool:
     return any(words[i:i + n] == wanted for i in range(len(words) - n + 1))
 
 
-_HELD: list = [None, set()]  # the registry last read, and the categories its decisions are filed under
-
-
-def _held(catalog: Catalog) -> set[tuple[str, ...]]:
-    """The words of every category the index's decisions are filed under, worked out once per
-    registry (an archive holds tens of thousands of decisions)."""
-    decisions = catalog.decisions
-    if _HELD[0] is not decisions:
-        _HELD[:] = [decisions, {words_of(c) for c in {str(m.get("category") or "") for m in decisions.values()}}]
-    return _HELD[1]
-
-
 def outside_subjects(text: str, catalog: Catalog) -> list[str]:
     """The Ombudsman's subjects the text names that the index does not cover: no indexed decision
     is filed under the subject's category and at most DISCUSSED_SHARE of the indexed passages use
@@ -115,7 +100,7 @@ def outside_subjects(text: str, catalog: Catalog) -> list[str]:
     found = [(c, shown) for c, shown, wanted in names() if _named(words, wanted)]
     if not found:
         return []
-    held, lexical = _held(catalog), catalog.lexical
+    held, lexical = {words_of(c) for c in catalog.values("category")}, catalog.lexical
     most = DISCUSSED_SHARE * len(lexical)
     out = []
     for category, shown in found:

@@ -32,7 +32,7 @@ from rag.acronyms import expand_acronyms
 from rag.catalog import Catalog
 from rag.filters import Filters
 from rag.guard import index_text
-from rag.lexical import STOPWORDS, stem_words, stems
+from rag.lexical import STOPWORDS, match_words, stems
 from rag.refs import REF_IN_TEXT
 from rag.subjects import outside_subjects
 
@@ -145,8 +145,6 @@ _SET_WORDS = frozenset(stems(
     "later earlier onwards"
 ))
 GENERIC_SHARE = 0.08  # a word in more than this share of passages names no topic
-_MATCH_STOP = frozenset({"the", "a", "an", "and", "of", "s", "t", "for", "to"})
-_VARIANTS = {"children": "child", "uphold": "upheld", "upholding": "upheld"}  # stems, as English forms
 _COUNCIL_NAME = re.compile(
     r"\b((?:[A-Z][a-z]+|of|and|upon|on)(?:[ -](?:[A-Z][a-z]+|of|and|upon|on))*)"
     r"(?: (?:County|Borough|City|District|Metropolitan))?(?: Borough)? Council\b"
@@ -263,19 +261,10 @@ def unknown_councils(question: str, catalog: Catalog) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 # Set questions, matched against the index's own values.
 
-def _match_words(text: str) -> list[str]:
-    """Words for matching a question against index values: stemmed, apostrophes and hyphens
-    dropped, "n't" read as "not" and "children" as "child"; only the emptiest words left out (so
-    that "Not upheld" and "Upheld", "closed after ..." keep what tells them apart)."""
-    lowered = text.lower().replace("\u2019", "'").replace("\u2018", "'").replace("n't", " not")
-    words = [w for w in re.findall(r"[a-z0-9]+", lowered.replace("'", "")) if w not in _MATCH_STOP]
-    return [_VARIANTS.get(w, w) for w in stem_words(words)]
-
-
 def _mentions(words: list[str], value: str) -> tuple[int, int] | None:
     """Where the value's words appear together in the question's words, if they do.  A value of
     empty words ("Other") counts only when named as a category ("the 'Other' subcategory")."""
-    wanted = _match_words(value)
+    wanted = match_words(value)
     if not wanted:
         return None
     empty = not set(wanted) - STOPWORDS
@@ -289,19 +278,15 @@ def _mentions(words: list[str], value: str) -> tuple[int, int] | None:
 def _named_values(text: str, values: list[str]) -> list[str]:
     """The values the text names, longest first, none inside another's words ("Not upheld"
     hides "Upheld")."""
-    words = _match_words(text)
+    words = match_words(text)
     taken: set[int] = set()
     found = []
-    for value in sorted(values, key=lambda v: len(_match_words(v)), reverse=True):
+    for value in sorted(values, key=lambda v: len(match_words(v)), reverse=True):
         span = _mentions(words, value)
         if span and not taken & set(range(*span)):
             taken |= set(range(*span))
             found.append(value)
     return found
-
-
-def _field_values(catalog: Catalog, key: str) -> list[str]:
-    return sorted({str(m[key]) for m in catalog.decisions.values() if m.get(key)})
 
 
 def is_set_question(text: str, catalog: Catalog) -> bool:
@@ -318,7 +303,7 @@ def is_set_question(text: str, catalog: Catalog) -> bool:
 
 
 def _index_values_named(text: str, catalog: Catalog) -> list[str]:
-    values = [v for key in ("subcategory", "outcome", "category") for v in _field_values(catalog, key)]
+    values = [v for key in ("subcategory", "outcome", "category") for v in catalog.values(key)]
     return _named_values(text, values)
 
 
@@ -327,11 +312,11 @@ def resolve_set_filters(text: str, catalog: Catalog, base: Filters) -> Filters:
     index holds; the user's own filters win where they differ."""
     changes: dict = {}
     for key in ("outcome", "subcategory", "category"):
-        named = _named_values(text, _field_values(catalog, key))
+        named = _named_values(text, catalog.values(key))
         if len(named) == 1:
             changes[key] = named[0]
     if "outcome" not in changes and _CLOSED.search(text):
-        closed = [o for o in _field_values(catalog, "outcome") if o.lower().startswith("closed")]
+        closed = [o for o in catalog.values("outcome") if o.lower().startswith("closed")]
         if closed:
             changes["outcome"] = closed[0]
     councils = {catalog.decisions[r]["council"] for r in catalog.council_refs_in(text)}

@@ -25,12 +25,15 @@ class _Lexical:
 
 
 class _Catalog:
-    """The two things `outside_subjects` reads: what the decisions are filed under, and how many
-    passages use a phrase."""
+    """The two things `outside_subjects` reads: the categories the decisions are filed under, and
+    how many passages use a phrase."""
 
     def __init__(self, *filed: dict, phrases: dict[str, int] | None = None) -> None:
-        self.decisions = {f"ref {n}": meta for n, meta in enumerate(filed)}
+        self.filed = filed
         self.lexical = _Lexical(phrases or {})
+
+    def values(self, key: str) -> list[str]:
+        return sorted({m[key] for m in self.filed})
 
 
 @pytest.mark.parametrize("question, subject", [

@@ -54,6 +54,10 @@ class CatalogDouble:
     def councils(self) -> list[str]:
         return sorted({m["council"] for m in DECISIONS.values()})
 
+    def values(self, key: str) -> list[str]:
+        """As rag.catalog.Catalog.values: the distinct values of one field."""
+        return sorted({str(m[key]) for m in DECISIONS.values() if m.get(key)})
+
     def refs_in(self, text: str) -> set[str]:
         return {" ".join(m) for m in re.findall(r"\b(\d{2}) ?(\d{3}) ?(\d{3})\b", text)} & set(DECISIONS)
 
