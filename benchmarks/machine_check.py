@@ -109,7 +109,7 @@ def replay(args: argparse.Namespace) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("step", choices=["record", "embed", "replay"])
-    parser.add_argument("--set", default="samples", choices=["samples", "synthetic"])
+    parser.add_argument("--set", default="samples", choices=["samples", "synthetic", "confirm"])
     parser.add_argument("--out", type=Path, default=PROJECT / "var" / "machine-check")
     args = parser.parse_args()
     {"record": record, "embed": embed, "replay": replay}[args.step](args)

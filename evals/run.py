@@ -1,9 +1,11 @@
 """Run a question set through the public `rag` API and the baseline, and score both.
 
-There are two sets, each asked over its own corpus and reported apart (a rule tuned on one must
-hold on the other): `samples`, written about the five bundled real decisions, and `synthetic`,
+There are three sets, each asked over its own corpus and reported apart (a rule tuned on one must
+hold on the others): `samples`, written about the five bundled real decisions; `synthetic`,
 written blind (by someone who had not seen the retrieval rules) over 46 synthetic decisions in
-data/synthetic plus the five samples as distractors.
+data/synthetic plus the five samples as distractors; and `confirm`, written blind in session 15
+over 15 more synthetic decisions in data/confirm, asked over all 66 (first measured before any
+rule was tuned to it: a check of how the rules carry to decisions nobody tuned for).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ DATA = PROJECT_ROOT / "data"
 SETS = {
     "samples": (EVALS_DIR / "sets" / "samples", (DATA / "decisions",)),
     "synthetic": (EVALS_DIR / "sets" / "synthetic", (DATA / "decisions", DATA / "synthetic")),
+    "confirm": (EVALS_DIR / "sets" / "confirm", (DATA / "decisions", DATA / "synthetic", DATA / "confirm")),
 }
 
 

@@ -23,6 +23,8 @@ MINIMUM = {
     "synthetic": (80, 10, {"lookup": 10, "principle": 5, "powers": 8, "remedy": 5, "outcome": 5, "set": 10,
                            "council": 5, "fact": 5, "unanswerable": 10, "follow-up": 3, "filtered": 3,
                            "adversarial": 3}),
+    "confirm": (40, 6, {"lookup": 8, "powers": 2, "council": 4, "fact": 2, "unanswerable": 6,
+                        "follow-up": 2, "set": 2}),
 }
 
 
@@ -99,7 +101,11 @@ def test_synthetic_decisions_are_marked_in_name_and_text():
     decisions = load_decisions(files)
     synthetic = [d for d in decisions.values() if d.synthetic]
     assert len(synthetic) >= 40
-    for d in synthetic:
+    confirm = load_decisions(corpus_files("confirm"))
+    assert len(confirm) == len(decisions) + 15 and all(d.synthetic for ref, d in confirm.items() if ref not in decisions)
+    for d in synthetic + list(confirm.values()):
+        if not d.synthetic:
+            continue
         assert d.url is None, f"{d.ref}: a synthetic decision must not link to the LGO website"
         assert "syn-" in (d.source or ""), f"{d.ref}: its file name must say it is synthetic"
         assert d.ref.split()[1].startswith("9"), f"{d.ref}: synthetic references use a 9 in the middle group"
