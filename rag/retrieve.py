@@ -156,6 +156,21 @@ def _select(order: list[str], kind_of: Callable[[str], str], k: int, max_per_dec
     return out
 
 
+# Whether something was fault is said in the findings, in so many words ("That was fault", "I do
+# not find fault"), while the summary and the complaint restate the question's words more closely:
+# for a question asking it (rag.understand ASKS_FAULT), the leading case's findings that say
+# "fault" are lifted.  Measured December 2026 (MiniLM, `python -m evals.compare`), tuned on the
+# synthetic set, lift 1.2 / 1.4 / 1.6: cited_paragraph@3 0.866 -> 0.875 each, mrr 0.739 -> 0.753 /
+# 0.762 / 0.762, facts 0.866 -> 0.874 each; confirmed on the samples set (1.4: facts 0.953 ->
+# 0.984, mrr 0.818 -> 0.806) and the confirm set (mrr 0.774 -> 0.808, precision 0.797 -> 0.814,
+# facts 0.674 -> 0.721); all-mpnet-base-v2: samples facts 0.938 -> 0.984, synthetic 0.835 ->
+# 0.843, confirm cited_paragraph@3 0.875 -> 0.925, mrr 0.773 -> 0.838.  Lifting in the two
+# leading cases: synthetic cited_decision@3 0.982 -> 0.973.  The abstention check must not read
+# the lifted verdicts alone (rag.answer `coverage`).
+FAULT_LIFT = 1.4
+VERDICT = re.compile(r"\bfault\b", re.I)
+
+
 def _fuse(q: Question, vector: list[float], queries: list[list[float]], catalog: Catalog,
           embedder: Embeddings, allowed: set[str] | None, candidates: int
           ) -> tuple[list[list[str]], dict[str, float], dict[str, float]]:
@@ -188,11 +203,16 @@ def _by_decision(lexical_hits: list[tuple[str, float]], own: dict[str, float]) -
 
 
 def _reweigh(q: Question, order: list[str], fused: dict[str, float], catalog: Catalog,
-             leaders: list[str]) -> list[str]:
+             leaders: list[str], texts: dict[str, str]) -> list[str]:
     """The leading candidates re-ordered by what the question is after: its intent lifts the
-    sections that say it (a case's own sections only in the cases the topic leads with); the
-    method section and allegations yield to findings unless asked for."""
+    sections that say it (a case's own sections only in the cases the topic leads with), and the
+    leading case's verdicts on fault when it asks whether something was; the method section and
+    allegations yield to findings unless asked for."""
     kind_of = catalog.dense.kind
+    if q.asks_fault and leaders:
+        for chunk_id in order:
+            if _key(chunk_id) == leaders[0] and kind_of(chunk_id) == "findings" and VERDICT.search(texts.get(chunk_id, "")):
+                fused[chunk_id] *= FAULT_LIFT
     for kinds, factor in q.boosts:
         for chunk_id in order:
             kind = kind_of(chunk_id)
@@ -284,10 +304,11 @@ def retrieve(
     rankings, fused, lexical_scores = _fuse(q, vector, queries, catalog, embedder, allowed, candidates)
     order = sorted(fused, key=fused.get, reverse=True)[: max(k * 4, 20)]
     leaders = topic_leaders(order, fused)
-    order = _reweigh(q, order, fused, catalog, leaders)
+    candidates_read = {row["id"]: row for row in catalog.get_chunks(order)}
+    order = _reweigh(q, order, fused, catalog, leaders, {i: row["text"] for i, row in candidates_read.items()})
     if leaders:
         order = _complete_sections(q, order, fused, catalog, leaders[0])
-    candidates_read = {row["id"]: row for row in catalog.get_chunks(order)}
+    candidates_read.update({row["id"]: row for row in catalog.get_chunks([i for i in order if i not in candidates_read])})
     texts = {chunk_id: row["text"] for chunk_id, row in candidates_read.items()}
     rows = [candidates_read[i] for i in _select(order, catalog.dense.kind, k, max_per_decision, texts)]
     similarity = similarities(queries, [catalog.dense.vector(row["id"]) for row in rows])

@@ -12,10 +12,15 @@ category names listed after them).  A question that names one of these subjects,
 decision is filed under its category and the indexed passages hardly use its words, is about
 something the index does not cover; `rag.answer` then asks more of the passages before answering.
 
-Only names of two or more words are looked for: one-word names ("Housing", "Transport",
-"Enforcement", "Safeguarding") are everyday words in any decision.  A name listing two subjects
-("Housing benefit and council tax benefit") is looked for part by part when each part is a name
-of two or more words itself.
+A name of two or more words counts when at most DISCUSSED_SHARE of the passages use it.  A
+one-word name ("Parking", "Noise", "Housing", "Enforcement") counts only when hardly any passage
+uses the word (UNHEARD_SHARE): most are everyday words in any decision ("housing" for a homeless
+16-year-old, "enforcement" of a court order), and a word the decisions all but never use is the
+one sure sign.  A name
+listing subjects ("Housing benefit and council tax benefit", "Parking and other penalties") is
+looked for part by part too.  A subject the passages hardly ever mention is outside the index
+even for a question that names a council whose decisions are indexed ("How do I appeal a parking ticket
+Oakhurst gave me?"): naming a council does not bring the subject into its decisions.
 """
 
 from __future__ import annotations
@@ -59,6 +64,9 @@ FORMER_NAMES = {
 # A subject the indexed passages mention in more than this share of passages is one they
 # discuss, whatever it is filed under ("direct payments" for disabled children).
 DISCUSSED_SHARE = 0.01
+# A subject used in at most this share of the passages (one in a thousand) is one they hardly
+# ever mention: a one-word name counts only then, and then even for a question naming a council.
+UNHEARD_SHARE = 0.001
 def words_of(text: str) -> tuple[str, ...]:
     """The words a name is matched on (rag.lexical.match_words), "other" left out too: "Parking
     and other penalties" is named by "parking penalties", "Other Categories" by nothing."""
@@ -66,23 +74,24 @@ def words_of(text: str) -> tuple[str, ...]:
 
 
 def _parts(name: str) -> list[str]:
-    """The names to look for in a subject's name: the whole, or each listed subject in it."""
+    """The names to look for in a subject's name: the whole, and each listed subject in it."""
     pieces = [p.strip() for p in re.split(r",| and | & ", name) if p.strip()]
-    if len(pieces) > 1 and all(len(words_of(p)) >= 2 for p in pieces):
-        return pieces
-    return [name]
+    return [name] + [p for p in pieces if len(pieces) > 1 and words_of(p)]
 
 
 @functools.lru_cache(maxsize=1)
 def names() -> tuple[tuple[str, str, tuple[str, ...]], ...]:
-    """(category, the name as shown, its words) for every name of two or more words."""
+    """(category, the name as shown, its words) for every name and listed part of one."""
     out = []
     for category, subcategories in SUBJECTS:
         for name in (category, *FORMER_NAMES.get(category, ()), *subcategories):
             for part in _parts(name):
-                if len(words_of(part)) >= 2:
-                    out.append((category, part, words_of(part)))
-    return tuple(out)
+                words = words_of(part)
+                if len(words) == 1:  # matched as written: stems join "parking" to "park", "refuse" to "refused"
+                    words = tuple(re.findall(r"[a-z]+", part.lower().replace("other", "")))
+                if words and not part.startswith("Other") and all((c, w) != (category, words) for c, _, w in out):
+                    out.append((category, part, words))
+    return tuple(sorted(out, key=lambda entry: -len(entry[2])))  # the fullest name a question uses first
 
 
 def _named(words: tuple[str, ...], wanted: tuple[str, ...]) -> bool:
@@ -90,23 +99,26 @@ def _named(words: tuple[str, ...], wanted: tuple[str, ...]) -> bool:
     return any(words[i:i + n] == wanted for i in range(len(words) - n + 1))
 
 
-def outside_subjects(text: str, catalog: Catalog) -> list[str]:
-    """The Ombudsman's subjects the text names that the index does not cover: no indexed decision
-    is filed under the subject's category and at most DISCUSSED_SHARE of the indexed passages use
-    its words together.  Within a category the index holds, no subject is outside it: the lines
-    between subcategories are fine ("disabled children" are in child protection decisions too).
-    Each as shown to the user: "School transport (Education)"."""
-    words = words_of(text)
-    found = [(c, shown) for c, shown, wanted in names() if _named(words, wanted)]
+def outside_subjects(text: str, catalog: Catalog) -> list[tuple[str, bool]]:
+    """The Ombudsman's subjects the text names that the index does not cover, each as shown to
+    the user ("School transport (Education)") and whether the passages hardly ever use its words.
+    Outside: no indexed decision is filed under the subject's category, and at most
+    DISCUSSED_SHARE of the indexed passages use its words together (UNHEARD_SHARE for a one-word
+    name: then it is unheard of, and counts even for a question naming a council).
+    Within a category the index holds, no subject is outside it: the lines between subcategories
+    are fine ("disabled children" are in child protection decisions too)."""
+    words, written = words_of(text), tuple(re.findall(r"[a-z]+", text.lower()))
+    found = [(c, shown, wanted) for c, shown, wanted in names() if _named(words, wanted) or _named(written, wanted)]
     if not found:
         return []
     held, lexical = {words_of(c) for c in catalog.values("category")}, catalog.lexical
-    most = DISCUSSED_SHARE * len(lexical)
-    out = []
-    for category, shown in found:
-        if words_of(category) in held or lexical.phrase_count(shown) > most:
+    most, fewest = DISCUSSED_SHARE * len(lexical), UNHEARD_SHARE * len(lexical)
+    out: list[tuple[str, bool]] = []
+    for category, shown, wanted in found:
+        count = lexical.phrase_count(shown)
+        if words_of(category) in held or count > (most if len(wanted) > 1 else fewest):
             continue
         label = f"{shown} ({category})" if shown != category else shown
-        if label not in out:
-            out.append(label)
+        if label not in [seen for seen, _ in out]:
+            out.append((label, count <= fewest))
     return out

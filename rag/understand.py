@@ -53,6 +53,11 @@ INTENT_BOOSTS = (
                 r"\bput (?:things|it|this|that|matters) right\b", re.I),
      ("remedy", "decision"), 1.3),
 )
+# "Did they do anything wrong?": a question asking whether something was fault is answered by the
+# paragraphs where the Ombudsman says it was or was not (rag.retrieve lifts them).
+ASKS_FAULT = re.compile(r"\b(?:wrong\w*|fault\w*|allowed to|(?:can|could) they do that|"
+                        r"(?:was|is) (?:that|it|this) (?:ok|okay|right|fair|reasonable|lawful|legal)|"
+                        r"should (?:they|the council) have)\b", re.I)
 # "The complaint" section and paragraphs that only report what the complainant says restate the
 # allegations in the words a user asks with; unless these words ask about them, they are damped.
 ABOUT_THE_ALLEGATIONS = re.compile(r"\b(complain\w*|alleg\w*|claim\w*|accus\w*|unhappy|dissatisfied|"
@@ -166,6 +171,7 @@ class Question:
     council_refs: frozenset[str] = frozenset()  # decisions of the councils named (or, failing that, the context's)
     unknown_councils: tuple[str, ...] = ()  # councils named in full that have no decision indexed
     outside_subjects: tuple[str, ...] = ()  # the Ombudsman's subjects named that the index does not cover
+    unheard_subjects: tuple[str, ...] = ()  # those of them the passages hardly ever mention (even a council named)
     is_set: bool = False
     topic: str = ""  # a set question's topic, once its set words are taken out
     fact_kind: str | None = None  # amount, rate, date, duration, name
@@ -173,8 +179,14 @@ class Question:
     asks_advice: bool = False  # a prediction or advice about the user's own case
     boosts: tuple[tuple[tuple[str, ...], float], ...] = ()
     about_allegations: bool = False
+    asks_fault: bool = False  # whether something was fault ("did the council do anything wrong?")
     dropped: bool = False  # a sentence read as an instruction to an AI was left out
     claim: str = ""  # the statement a request to quote one asks for
+
+    @property
+    def asks_payment(self) -> bool:
+        """Is it asking what a council paid or must pay (its words ask for a remedy)?"""
+        return any("remedy" in kinds for kinds, _ in self.boosts)
 
 
 def understand(asked: str, catalog: Catalog, filters: Filters | None = None, context: str = "") -> Question:
@@ -189,17 +201,20 @@ def understand(asked: str, catalog: Catalog, filters: Filters | None = None, con
     is_set = is_set_question(search, catalog)
     set_filters = resolve_set_filters(search, catalog, filters) if is_set else filters
     opener = _LIST_OPENER.search(search) or _COUNT.search(search)
+    outside = outside_subjects(search, catalog)
     return Question(
         asked=asked, search=search, embed=embed or search, context=context, filters=set_filters,
         refs=frozenset(refs), council_refs=frozenset(council_refs),
         unknown_councils=tuple(unknown_councils(search, catalog)),
-        outside_subjects=tuple(outside_subjects(search, catalog)), is_set=is_set,
+        outside_subjects=tuple(label for label, _ in outside),
+        unheard_subjects=tuple(label for label, unheard in outside if unheard), is_set=is_set,
         topic=topic_of(search[opener.start() if opener else 0:], catalog) if is_set else "",
         fact_kind=(kind := fact_kind(search)),
         asks_current=kind in ("amount", "rate") and bool(ASKS_CURRENT.search(search)),
         asks_advice=bool(ASKS_ADVICE.search(search)),
         boosts=tuple((kinds, factor) for pattern, kinds, factor in INTENT_BOOSTS if pattern.search(search)),
-        about_allegations=bool(ABOUT_THE_ALLEGATIONS.search(search)), dropped=kept != asked,
+        about_allegations=bool(ABOUT_THE_ALLEGATIONS.search(search)), asks_fault=bool(ASKS_FAULT.search(search)),
+        dropped=kept != asked,
         claim=quoted_claim(search),
     )
 

@@ -222,3 +222,15 @@ def test_an_everyday_term_is_matched_in_any_inflection(question, added):
 
     assert added in expand_query(question)
     assert expand_query("a kidney transplant") == "a kidney transplant"  # whole words only
+
+
+@pytest.mark.parametrize("question, asks", [
+    ("They moved her without a review first. Did the council do anything wrong?", True),
+    ("the minutes took 3 months to turn up - is that the councils fault?", True),
+    ("They made him sign a form saying it was a private arrangement. Can they do that?", True),
+    ("The school got a summary mentioning my depression. Was that fair?", True),
+    ("How much did the council have to pay them?", False),
+    ("Can the ombudsman look at a court report?", False),
+])
+def test_a_question_asking_whether_something_was_fault(catalog, question, asks):
+    assert understand(question, catalog).asks_fault is asks
