@@ -648,3 +648,26 @@ def test_words_no_decision_uses_are_not_remembered(seeded_bot):
         made_up = "".join("qzxvwjkplm"[int(d)] for d in f"{n:03d}")  # letters only: 'qqq', 'qqz'...
         seeded_bot.understand(f"Did the council vrb{made_up}ing the {made_up}ment properly?")
     assert len(lexical._df) <= before + 20  # only the real words of the question, once
+
+
+@pytest.fixture(scope="module")
+def westbridge_bot(tmp_path_factory, minilm):
+    """Three synthetic Westbridge decisions (staying put, a foster carer's approval review, a
+    disabled child's plan sent to the wrong address) and two others."""
+    from tests.conftest import synthetic_bot
+
+    return synthetic_bot(tmp_path_factory.mktemp("westbridge"), minilm, ("04", "05", "06", "01", "19"))
+
+
+def test_a_follow_up_is_about_the_case_its_earlier_question_was_about(westbridge_bot):
+    """Before, both follow-ups were answered from Westbridge's staying put decision, the one
+    whose words recur most: the first quoted its outcome for another case, the second quoted
+    its payment for a case whose decision states none."""
+    chat = westbridge_bot.chat()
+    chat.ask("Why did Westbridge's foster carer complain about her approval review?")
+    answer = chat.ask("was it upheld?")
+    assert not answer.abstained and answer.citations[0].ref == "22 918 455"
+    chat = westbridge_bot.chat()
+    chat.ask("Westbridge sent the disabled child's plan to the wrong address - what did the Ombudsman find?")
+    answer = chat.ask("how much did they pay her?")
+    assert answer.abstained and "19 916 203" not in {c.ref for c in answer.citations}
