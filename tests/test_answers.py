@@ -671,3 +671,29 @@ def test_a_follow_up_is_about_the_case_its_earlier_question_was_about(westbridge
     chat.ask("Westbridge sent the disabled child's plan to the wrong address - what did the Ombudsman find?")
     answer = chat.ask("how much did they pay her?")
     assert answer.abstained and "19 916 203" not in {c.ref for c in answer.citations}
+
+
+def test_a_new_question_in_a_conversation_is_read_on_its_own(westbridge_bot):
+    """Before, every question after the first was read with the one before it, and narrowed to
+    the council that one named: this one was answered from Westbridge's staying put decision."""
+    chat = westbridge_bot.chat()
+    chat.ask("Why did Westbridge's foster carer complain about her approval review?")
+    answer = chat.ask("The council cut my nan's special guardianship allowance after counting my little "
+                      "brother's disability living allowance as her income - is that allowed?")
+    assert not answer.abstained and answer.citations[0].ref == "18 904 117"
+
+
+@pytest.mark.parametrize("question, follows", [
+    ("Did they apologise to him?", True),
+    ("And was the second assessment any better?", True),
+    ("were other special guardians caught by the same mistake?", True),
+    ("What did the council offer him first, and was it enough?", True),
+    ("Was the complaint upheld?", True),
+    ("Can the Ombudsman look into what a social worker wrote in a report for the family court?", False),
+    ("I asked children's services to assess my son in January and they only finished in October. "
+     "How long are they supposed to take?", False),
+])
+def test_a_follow_up_is_told_from_a_new_question(question, follows):
+    from rag.understand import refers_back
+
+    assert refers_back(question) is follows
