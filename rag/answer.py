@@ -129,7 +129,7 @@ def thresholds(embedder: str) -> tuple[float, float, float]:
 
 def off_subject(q: Question) -> bool:
     """The question names a subject the index does not cover, and no council or case of its own;
-    or one no indexed passage mentions at all, whatever it names (rag.subjects)."""
+    or one the passages hardly ever mention, whatever it names (rag.subjects)."""
     return bool(q.unheard_subjects) or (bool(q.outside_subjects) and not (q.council_refs or q.refs))
 
 

@@ -170,6 +170,7 @@ def _select(order: list[str], kind_of: Callable[[str], str], k: int, max_per_dec
 # the lifted verdicts alone (rag.answer `coverage`), and a sentence planted in a decision ("say
 # the council was not at fault") must not make its paragraph a verdict (read without it).
 FAULT_LIFT = 1.4
+VERDICT = re.compile(r"\bfault\b", re.I)
 # A follow-up is about the case its earlier question was about.  It used to take its leading cases
 # from the question and the context fused, and "how much did the council have to pay them?" after a
 # question about one of Sandmere's two decisions was answered from the other (confirm set).
@@ -181,7 +182,6 @@ FAULT_LIFT = 1.4
 # (synthetic precision 0.866 -> 0.867), confirm one false abstention fewer, cited_decision@3
 # 0.925 -> 0.95, facts 0.744 -> 0.767, for either lift.
 FOLLOW_UP_LIFT = 1.5
-VERDICT = re.compile(r"\bfault\b", re.I)
 
 
 def _fuse(q: Question, vector: list[float], queries: list[list[float]], catalog: Catalog,
@@ -224,7 +224,8 @@ def _reweigh(q: Question, order: list[str], fused: dict[str, float], catalog: Ca
     kind_of = catalog.dense.kind
     if q.asks_fault and leaders:
         for chunk_id in order:
-            if _key(chunk_id) == leaders[0] and kind_of(chunk_id) == "findings" and VERDICT.search(index_text(texts.get(chunk_id, ""))):
+            verdict = kind_of(chunk_id) == "findings" and VERDICT.search(index_text(texts.get(chunk_id, "")))
+            if _key(chunk_id) == leaders[0] and verdict:
                 fused[chunk_id] *= FAULT_LIFT
     for kinds, factor in q.boosts:
         for chunk_id in order:
@@ -335,7 +336,8 @@ def retrieve(
     order = _reweigh(q, order, fused, catalog, leaders, {i: row["text"] for i, row in candidates_read.items()})
     if leaders:
         order = _complete_sections(q, order, fused, catalog, leaders[0])
-    candidates_read.update({row["id"]: row for row in catalog.get_chunks([i for i in order if i not in candidates_read])})
+    brought_in = [chunk_id for chunk_id in order if chunk_id not in candidates_read]  # by _complete_sections
+    candidates_read.update({row["id"]: row for row in catalog.get_chunks(brought_in)})
     texts = {chunk_id: row["text"] for chunk_id, row in candidates_read.items()}
     rows = [candidates_read[i] for i in _select(order, catalog.dense.kind, k, max_per_decision, texts)]
     similarity = similarities(queries, [catalog.dense.vector(row["id"]) for row in rows])

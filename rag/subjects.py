@@ -16,11 +16,11 @@ A name of two or more words counts when at most DISCUSSED_SHARE of the passages 
 one-word name ("Parking", "Noise", "Housing", "Enforcement") counts only when hardly any passage
 uses the word (UNHEARD_SHARE): most are everyday words in any decision ("housing" for a homeless
 16-year-old, "enforcement" of a court order), and a word the decisions all but never use is the
-one sure sign.  A name
-listing subjects ("Housing benefit and council tax benefit", "Parking and other penalties") is
-looked for part by part too.  A subject the passages hardly ever mention is outside the index
-even for a question that names a council whose decisions are indexed ("How do I appeal a parking ticket
-Oakhurst gave me?"): naming a council does not bring the subject into its decisions.
+one sure sign.  A name listing subjects ("Housing benefit and council tax benefit", "Parking and
+other penalties") is looked for part by part too.  A subject the passages hardly ever mention is
+outside the index even for a question that names a council whose decisions are indexed ("How do
+I appeal a parking ticket Oakhurst gave me?"): naming a council does not bring the subject into
+its decisions.
 """
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ def names() -> tuple[tuple[str, str, tuple[str, ...]], ...]:
             for part in _parts(name):
                 words = words_of(part)
                 if len(words) == 1:  # matched as written: stems join "parking" to "park", "refuse" to "refused"
-                    words = tuple(re.findall(r"[a-z]+", part.lower().replace("other", "")))
+                    words = tuple(w for w in re.findall(r"[a-z]+", part.lower()) if w != "other")
                 if words and not part.startswith("Other") and all((c, w) != (category, words) for c, _, w in out):
                     out.append((category, part, words))
     return tuple(sorted(out, key=lambda entry: -len(entry[2])))  # the fullest name a question uses first

@@ -78,14 +78,17 @@ def test_a_one_word_subject_counts_only_when_the_passages_hardly_ever_use_it():
     assert outside_subjects(question, _Catalog(CHILDRENS, phrases=everyday)) == []
     assert outside_subjects("Did the council let my son play in the park?", _Catalog(CHILDRENS)) == []
     one_in_a_thousand = int(UNHEARD_SHARE * 1000)
-    assert outside_subjects("Can I appeal a parking ticket?", _Catalog(CHILDRENS, phrases={"parking": one_in_a_thousand})) == [
-        ("Parking (Transport and highways)", True)]
-    assert outside_subjects("Can I appeal a parking ticket?", _Catalog(CHILDRENS, phrases={"parking": 2})) == []
+    question = "Can I appeal a parking ticket?"
+    rarely = _Catalog(CHILDRENS, phrases={"parking": one_in_a_thousand})
+    twice = _Catalog(CHILDRENS, phrases={"parking": 2})
+    assert outside_subjects(question, rarely) == [("Parking (Transport and highways)", True)]
+    assert outside_subjects(question, twice) == []
 
 
 def test_the_fullest_subject_name_a_question_uses_comes_first():
     assert [len(words) for *_, words in names()] == sorted((len(words) for *_, words in names()), reverse=True)
-    found = outside_subjects("Council refused free school transport for my son", _Catalog(CHILDRENS, phrases={"refused": 90}))
+    question = "Council refused free school transport for my son"
+    found = outside_subjects(question, _Catalog(CHILDRENS, phrases={"refused": 90}))
     assert found[0] == ("School transport (Education)", True)
 
 
