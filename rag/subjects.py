@@ -88,10 +88,15 @@ def names() -> tuple[tuple[str, str, tuple[str, ...]], ...]:
             for part in _parts(name):
                 words = words_of(part)
                 if len(words) == 1:  # matched as written: stems join "parking" to "park", "refuse" to "refused"
-                    words = tuple(w for w in re.findall(r"[a-z]+", part.lower()) if w != "other")
+                    words = tuple(w for w in _written(part) if w != "other")
                 if words and not part.startswith("Other") and all((c, w) != (category, words) for c, _, w in out):
                     out.append((category, part, words))
     return tuple(sorted(out, key=lambda entry: -len(entry[2])))  # the fullest name a question uses first
+
+
+def _written(text: str) -> tuple[str, ...]:
+    """The text's words as written (lower case, not stemmed), for one-word names."""
+    return tuple(re.findall(r"[a-z]+", text.lower()))
 
 
 def _named(words: tuple[str, ...], wanted: tuple[str, ...]) -> bool:
@@ -107,7 +112,7 @@ def outside_subjects(text: str, catalog: Catalog) -> list[tuple[str, bool]]:
     name: then it is unheard of, and counts even for a question naming a council).
     Within a category the index holds, no subject is outside it: the lines between subcategories
     are fine ("disabled children" are in child protection decisions too)."""
-    words, written = words_of(text), tuple(re.findall(r"[a-z]+", text.lower()))
+    words, written = words_of(text), _written(text)
     found = [(c, shown, wanted) for c, shown, wanted in names() if _named(words, wanted) or _named(written, wanted)]
     if not found:
         return []

@@ -67,14 +67,15 @@ ASKS_FAULT = re.compile(r"\b(?:wrong\w*|fault\w*|allowed to|(?:can|could) they d
 CONNECTIVE = re.compile(r"^\W*(?:and|so|but|also|then|what about|how about)\b", re.I)
 BACK_REFERENCE = re.compile(r"\b(?:he|him|his|she|her|hers|they|them|their|theirs|it|its|that|this|those|"
                             r"these|same|former|latter|there)\b", re.I)
-FOLLOW_UP_WORDS = (5, 12)  # always a follow-up at or under the first; never (but for a connective) over the second
+SHORT_QUESTION_WORDS = 5  # a question this short is always a follow-up
+FOLLOW_UP_MAX_WORDS = 12  # a longer one only when it opens with a connective
 
 
 def refers_back(question: str) -> bool:
     """Does a question asked after another depend on it?"""
     words = len(question.split())
-    return (bool(CONNECTIVE.search(question)) or words <= FOLLOW_UP_WORDS[0]
-            or (words <= FOLLOW_UP_WORDS[1] and bool(BACK_REFERENCE.search(question))))
+    return (bool(CONNECTIVE.search(question)) or words <= SHORT_QUESTION_WORDS
+            or (words <= FOLLOW_UP_MAX_WORDS and bool(BACK_REFERENCE.search(question))))
 
 
 # "The complaint" section and paragraphs that only report what the complainant says restate the
