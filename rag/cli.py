@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -232,3 +233,13 @@ def main(argv: Sequence[str] | None = None, parser: argparse.ArgumentParser | No
         print("interrupted: the store is consistent; run the same command again to finish",
               file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return _output_closed()
+
+
+def _output_closed() -> int:
+    """The reader of our output went away (`... | head`): stop quietly, as other command-line
+    tools do.  Later writes, including the interpreter's last flush, go to the null device."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return EXIT_FAILED

@@ -392,3 +392,18 @@ def test_cli_bad_setting_is_one_line_naming_the_variable(tmp_path):
     assert len(lines) == 1 and "RAG_CHUNK_MAX_TOKENS" in lines[0], run.stderr
     assert run.stdout == ""
     assert not (tmp_path / "store").exists()
+
+
+def test_cli_output_cut_short_by_a_pipe_is_no_traceback(tmp_path):
+    """`python -m rag show FILE | head` closes the pipe early: the command stops quietly."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("RAG_", "OPENAI_"))}
+    clean["RAG_STORE_DIR"] = str(tmp_path / "store")
+    decision = sorted(DECISIONS_DIR.glob("*.txt"))[0]
+    show = subprocess.Popen([sys.executable, "-m", "rag", "show", str(decision)], cwd=PROJECT, env=clean,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    show.stdout.readline()
+    show.stdout.close()  # what `head -1` does once it has its line
+    _, err = show.communicate(timeout=120)
+
+    assert b"Traceback" not in err, err.decode()
+    assert show.returncode != 0
