@@ -164,6 +164,22 @@ def test_section_kinds(seeds):
     assert seeds["19 018 981"].paragraph(2).section_kind == "scope"
 
 
+def test_a_joint_decision_of_both_ombudsmen_has_the_same_sections(seed_texts):
+    """Decisions the LGO makes jointly with the Health Service Ombudsman say "Ombudsmen": their
+    powers are still powers, their banners still furniture, their sign-off still the end."""
+    text = seed_texts["18 011 812"]
+    joint = (text.replace("The Ombudsman’s role and powers", "The Ombudsmen’s role and powers")
+             .replace("The Ombudsman's final decision:", "The Ombudsmen's final decision:")
+             .replace("on behalf of the Ombudsman", "on behalf of the Ombudsmen"))
+    assert joint != text and "Ombudsmen’s role and powers" in joint
+    single, both = parse_decision(text), parse_decision(joint)
+    def kinds(d):
+        return [(p.number, p.section_kind) for p in d.paragraphs]
+
+    assert kinds(both) == kinds(single)
+    assert both.paragraph(3).section_kind == "powers"
+
+
 @pytest.mark.parametrize("spelling", ["18 011 812", "18-011-812", "18011812"])
 def test_reference_spellings(seed_texts, spelling):
     assert canonical_ref(spelling) == "18 011 812"
