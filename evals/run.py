@@ -1,11 +1,14 @@
 """Run a question set through the public `rag` API and the baseline, and score both.
 
-There are three sets, each asked over its own corpus and reported apart (a rule tuned on one must
+There are four sets, each asked over its own corpus and reported apart (a rule tuned on one must
 hold on the others): `samples`, written about the five bundled real decisions; `synthetic`,
 written blind (by someone who had not seen the retrieval rules) over 46 synthetic decisions in
-data/synthetic plus the five samples as distractors; and `confirm`, written blind in session 15
+data/synthetic plus the five samples as distractors; `confirm`, written blind in session 15
 over 15 more synthetic decisions in data/confirm, asked over all 66 (first measured before any
-rule was tuned to it: a check of how the rules carry to decisions nobody tuned for).
+rule was tuned to it: a check of how the rules carry to decisions nobody tuned for); and `mixed`,
+written blind in session 16 over 8 more synthetic decisions filed under other categories than
+children's care (data/mixed: adult care, health, education, housing, council tax), asked over
+all 74, as an index of more than one category is.
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ SETS = {
     "samples": (EVALS_DIR / "sets" / "samples", (DATA / "decisions",)),
     "synthetic": (EVALS_DIR / "sets" / "synthetic", (DATA / "decisions", DATA / "synthetic")),
     "confirm": (EVALS_DIR / "sets" / "confirm", (DATA / "decisions", DATA / "synthetic", DATA / "confirm")),
+    "mixed": (EVALS_DIR / "sets" / "mixed",
+              (DATA / "decisions", DATA / "synthetic", DATA / "confirm", DATA / "mixed")),
 }
 
 

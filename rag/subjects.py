@@ -9,8 +9,9 @@ them apart is knowledge the index cannot have of itself: the subjects it does no
 Ombudsman files every decision under one of the categories and subcategories below (the names
 its website shows on each decision, gathered December 2026; earlier reports used the older
 category names listed after them).  A question that names one of these subjects, when no indexed
-decision is filed under its category and the indexed passages hardly use its words, is about
-something the index does not cover; `rag.answer` then asks more of the passages before answering.
+decision is filed under it (its category, or for a subcategory that subcategory) and the indexed
+passages hardly use its words, is about something the index does not cover; `rag.answer` then
+asks more of the passages before answering.
 
 A name of two or more words counts when at most DISCUSSED_SHARE of the passages use it.  A
 one-word name ("Parking", "Noise", "Housing", "Enforcement") counts only when hardly any passage
@@ -94,6 +95,12 @@ def names() -> tuple[tuple[str, str, tuple[str, ...]], ...]:
     return tuple(sorted(out, key=lambda entry: -len(entry[2])))  # the fullest name a question uses first
 
 
+def _is_category(category: str, shown: str) -> bool:
+    """Is the name shown the category itself (or one of its former names), not a subcategory?"""
+    return shown in (category, *FORMER_NAMES.get(category, ())) or any(
+        shown in _parts(name) for name in (category, *FORMER_NAMES.get(category, ())))
+
+
 def _written(text: str) -> tuple[str, ...]:
     """The text's words as written (lower case, not stemmed), for one-word names."""
     return tuple(re.findall(r"[a-z]+", text.lower()))
@@ -107,21 +114,26 @@ def _named(words: tuple[str, ...], wanted: tuple[str, ...]) -> bool:
 def outside_subjects(text: str, catalog: Catalog) -> list[tuple[str, bool]]:
     """The Ombudsman's subjects the text names that the index does not cover, each as shown to
     the user ("School transport (Education)") and whether the passages hardly ever use its words.
-    Outside: no indexed decision is filed under the subject's category, and at most
-    DISCUSSED_SHARE of the indexed passages use its words together (UNHEARD_SHARE for a one-word
-    name: then it is unheard of, and counts even for a question naming a council).
-    Within a category the index holds, no subject is outside it: the lines between subcategories
-    are fine ("disabled children" are in child protection decisions too)."""
+    Outside: no indexed decision is filed under the subject (a category, or a subcategory of
+    one), and at most DISCUSSED_SHARE of the indexed passages use its words together
+    (UNHEARD_SHARE for a one-word name: then it is unheard of, and counts even for a question
+    naming a council).  A subcategory the index does not hold is outside even when others of its
+    category are held (school admissions beside school transport and special educational needs);
+    where the lines between subcategories are fine ("disabled children" come up in child
+    protection decisions too), the passages' use of the words keeps the subject in."""
     words, written = words_of(text), _written(text)
     found = [(c, shown, wanted) for c, shown, wanted in names() if _named(words, wanted) or _named(written, wanted)]
     if not found:
         return []
-    held, lexical = {words_of(c) for c in catalog.values("category")}, catalog.lexical
+    lexical = catalog.lexical
+    held = {words_of(c) for c in catalog.values("category")}
+    held_parts = {words_of(p) for s in catalog.values("subcategory") for p in _parts(s)}
     most, fewest = DISCUSSED_SHARE * len(lexical), UNHEARD_SHARE * len(lexical)
     out: list[tuple[str, bool]] = []
     for category, shown, wanted in found:
         count = lexical.phrase_count(shown)
-        if words_of(category) in held or count > (most if len(wanted) > 1 else fewest):
+        filed = words_of(category) in held and (_is_category(category, shown) or words_of(shown) in held_parts)
+        if filed or count > (most if len(wanted) > 1 else fewest):
             continue
         label = f"{shown} ({category})" if shown != category else shown
         if label not in [seen for seen, _ in out]:

@@ -34,7 +34,7 @@ from rag.filters import Filters
 from rag.guard import index_text
 from rag.lexical import STOPWORDS, match_words, stems
 from rag.refs import REF_IN_TEXT
-from rag.subjects import outside_subjects
+from rag.subjects import FORMER_NAMES, outside_subjects
 
 # ---------------------------------------------------------------------------------------------
 # Intent: the sections that say what a question is after.  Outcomes live in the final decision
@@ -156,6 +156,9 @@ _LIST_OPENER = re.compile(r"(?:^|[-\u2013\u2014:;,.]\s)\s*(?:how many|which|what
 _DECISION_NOUN = re.compile(r"\b(?:decisions?|cases|complaints|rulings|investigations|ones)\b", re.I)
 _COUNT = re.compile(r"(?:^|[-\u2013\u2014:;,.]\s)\s*how many\b"
                     r"(?!\s+(?:days|weeks|months|years|hours|times|visits|sessions|pounds)\b)", re.I)
+# A clause setting values aside: they are not the set asked for.
+_SET_ASIDE = re.compile(r"\b(?:rather than|other than|instead of|except(?: for)?|excluding|apart from|not about|"
+                        r"but not)\b[^,.;:?]*", re.I)
 _MONEY = re.compile(r"\b(?:paid|pay|payments?|compensation|compensated|financial remedy|money)\b", re.I)
 _CLOSED = re.compile(r"\bclosed\b|\bnot investigated\b|\b(?:refused|declined|chose not) to investigate\b", re.I)
 _YEAR = re.compile(r"\b(in|since|from|after|before|until|during)?\s*((?:19|20)\d{2})(?:\s+(or|and)\s+"
@@ -176,6 +179,7 @@ _COUNCIL_NAME = re.compile(
 )
 _LONG_WORD = re.compile(r"\b[A-Za-z]{5,}\b")  # shorter words have too many near neighbours to respell
 _LEAD_WORDS = {"did", "does", "do", "what", "which", "why", "how", "has", "have", "was", "is", "can", "the", "a"}
+_JOINING_WORDS = {"of", "and", "upon", "on"}  # inside a name ("City of Aldermouth"), never its start ("which of ...")
 
 
 @dataclass(frozen=True)
@@ -285,7 +289,7 @@ def unknown_councils(question: str, catalog: Catalog) -> list[str]:
     names = []
     for match in _COUNCIL_NAME.finditer(question):
         words = match.group(0).split()
-        while words and words[0].lower() in _LEAD_WORDS:
+        while words and (words[0].lower() in _LEAD_WORDS or words[0] in _JOINING_WORDS):
             words = words[1:]
         name = " ".join(words)
         if name and name.lower() not in known and not any(name.lower() in k for k in known):
@@ -333,13 +337,29 @@ def is_set_question(text: str, catalog: Catalog) -> bool:
     if not opener:
         return False
     head = text[opener.start():].split("?")[0]
-    nouns = re.search(r"^\W*\w+(?:\s+\w+){0,6}?\s+(?:decisions|cases|rulings)\b", head, re.I)
+    nouns = re.search(r"^\W*\w+(?:\s+\w+(?:['\u2019]s)?){0,6}?\s+(?:decisions|cases|rulings)\b", head, re.I)
     return bool(nouns) or (bool(_DECISION_NOUN.search(head)) and bool(_index_values_named(text, catalog)))
 
 
 def _index_values_named(text: str, catalog: Catalog) -> list[str]:
-    values = [v for key in ("subcategory", "outcome", "category") for v in catalog.values(key)]
+    values = [v for key in ("subcategory", "outcome") for v in catalog.values(key)] + list(_category_names(catalog))
     return _named_values(text, values)
+
+
+def _category_names(catalog: Catalog) -> dict[str, str]:
+    """Each category the index holds, under its own name and the names the Ombudsman used for it
+    before ("Adult social care" for "Adult care services", rag.subjects), as people still say."""
+    return {name: value for value in catalog.values("category") for name in (value, *FORMER_NAMES.get(value, ()))}
+
+
+def _named_by_key(text: str, catalog: Catalog, key: str) -> list[str]:
+    """The index's values of one field that a set question names, leaving out the ones it sets
+    aside ("rather than children's services", "apart from fostering")."""
+    text = _SET_ASIDE.sub(" ", text)
+    if key != "category":
+        return _named_values(text, catalog.values(key))
+    names = _category_names(catalog)
+    return list(dict.fromkeys(names[n] for n in _named_values(text, list(names))))
 
 
 def resolve_set_filters(text: str, catalog: Catalog, base: Filters) -> Filters:
@@ -347,7 +367,7 @@ def resolve_set_filters(text: str, catalog: Catalog, base: Filters) -> Filters:
     index holds; the user's own filters win where they differ."""
     changes: dict = {}
     for key in ("outcome", "subcategory", "category"):
-        named = _named_values(text, catalog.values(key))
+        named = _named_by_key(text, catalog, key)
         if len(named) == 1:
             changes[key] = named[0]
     if "outcome" not in changes and _CLOSED.search(text):
@@ -390,7 +410,7 @@ def topic_of(text: str, catalog: Catalog) -> str:
     named = {w for v in _index_values_named(text, catalog) for w in stems(v)}
     lexical = catalog.lexical
     common = {w for w, n in lexical.doc_freq.items() if n > GENERIC_SHARE * max(1, len(lexical))}
-    words = re.findall(r"[A-Za-z][A-Za-z'\u2019-]+", text)
+    words = re.findall(r"[A-Za-z][A-Za-z'\u2019-]+", _SET_ASIDE.sub(" ", text))
     drop = _SET_WORDS | councils | common | named
     kept = [w for w in words if stems(w) and stems(w)[0] not in drop]
     return " ".join(kept)

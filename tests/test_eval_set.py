@@ -1,7 +1,6 @@
 """The evaluation sets themselves: well formed, varied, and every gold paragraph and fact is really in
 the decision it names (so a metric can never reward an answer the decision does not support).
-Both sets are checked: `samples` over the five bundled decisions, `synthetic` over data/synthetic
-plus the samples."""
+Every set of `evals.run.SETS` is checked, each over its own corpus."""
 
 from __future__ import annotations
 
@@ -25,6 +24,8 @@ MINIMUM = {
                            "adversarial": 3}),
     "confirm": (40, 6, {"lookup": 8, "powers": 2, "council": 4, "fact": 2, "unanswerable": 6,
                         "follow-up": 2, "set": 2}),
+    "mixed": (30, 4, {"lookup": 10, "powers": 4, "remedy": 3, "outcome": 3, "set": 4, "unanswerable": 4,
+                      "follow-up": 1}),
 }
 
 
@@ -104,7 +105,11 @@ def test_synthetic_decisions_are_marked_in_name_and_text():
     confirm = load_decisions(corpus_files("confirm"))
     added = [d for ref, d in confirm.items() if ref not in decisions]
     assert len(added) == 15 and all(d.synthetic for d in added)
-    for d in synthetic + list(confirm.values()):
+    mixed = load_decisions(corpus_files("mixed"))
+    other = [d for ref, d in mixed.items() if ref not in confirm]
+    assert len(other) == 8 and all(d.synthetic for d in other)
+    assert all(d.category != "Children's care services" for d in other)
+    for d in synthetic + list(mixed.values()):
         if not d.synthetic:
             continue
         assert d.url is None, f"{d.ref}: a synthetic decision must not link to the LGO website"

@@ -115,6 +115,34 @@ def test_questions_that_are_not_about_sets(catalog, question):
     assert not q.is_set and q.filters == Filters()
 
 
+class _TwoCategories(CatalogDouble):
+    """The registry above plus one Westbridge decision filed under adult care."""
+
+    decisions = {**DECISIONS, "22 970 001": {
+        "council": "Westbridge Metropolitan Borough Council", "subcategory": "Charging", "outcome": "Upheld",
+        "category": "Adult care services", "decision_date": "2022-05-01"}}
+
+    def values(self, key: str) -> list[str]:
+        return sorted({str(m[key]) for m in self.decisions.values() if m.get(key)})
+
+
+@pytest.mark.parametrize("question", [
+    "Which of Westbridge Metropolitan Borough Council's decisions are about adult social care?",
+    "Which of Westbridge Metropolitan Borough Council's decisions are about adult social care rather than "
+    "children's care services?",
+])
+def test_a_category_named_as_people_say_it_and_one_set_aside(question):
+    """Session 16 (mixed set): "which of X Council's decisions" is a set question about X Council
+    (not about a council called "of X Council"); a category is named by its former name too
+    ("adult social care", rag.subjects.FORMER_NAMES); a category set aside ("rather than ...") is
+    not the one asked for, and its words are not the topic."""
+    q = understand(question, _TwoCategories())
+    assert q.is_set and not q.unknown_councils
+    assert q.filters.category == "Adult care services"
+    assert q.filters.council == "Westbridge Metropolitan Borough Council"
+    assert q.topic == ""
+
+
 def test_the_users_filters_win_over_the_words(catalog):
     q = understand("Which fostering complaints were upheld?", catalog, Filters(outcome="Not upheld"))
     assert q.filters.outcome == "Not upheld" and q.filters.subcategory == "Fostering"
@@ -178,6 +206,11 @@ def test_councils_and_references_named(catalog):
     follow = understand("And what did they pay?", catalog, context="Did Southfold apologise to the carers?")
     assert follow.council_refs == {"19 906 744"}
     assert understand("Did Norfolk County Council pay compensation?", catalog).unknown_councils == (
+        "Norfolk County Council",)
+    # "Which of X Council's decisions..." names X Council, not a council called "of X Council"
+    which_of = understand("Which of Westbridge Metropolitan Borough Council's decisions were upheld?", catalog)
+    assert which_of.unknown_councils == () and which_of.council_refs == {"22 918 455", "19 916 203"}
+    assert understand("Which of Norfolk County Council's decisions were upheld?", catalog).unknown_councils == (
         "Norfolk County Council",)
 
 
