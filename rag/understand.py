@@ -405,12 +405,21 @@ def _years(text: str) -> dict:
 
 def topic_of(text: str, catalog: Catalog) -> str:
     """What is left of a set question once set words, council names, the index values it names,
-    years and words found in most passages are taken out."""
+    years and words found in most passages are taken out (but for those beside a lone word kept)."""
     councils = {w for c in catalog.councils() for w in stems(c)}
     named = {w for v in _index_values_named(text, catalog) for w in stems(v)}
     lexical = catalog.lexical
     common = {w for w, n in lexical.doc_freq.items() if n > GENERIC_SHARE * max(1, len(lexical))}
     words = re.findall(r"[A-Za-z][A-Za-z'\u2019-]+", _SET_ASIDE.sub(" ", text))
-    drop = _SET_WORDS | councils | common | named
-    kept = [w for w in words if stems(w) and stems(w)[0] not in drop]
-    return " ".join(kept)
+    stem = [(stems(w) or [""])[0] for w in words]
+    kept = [bool(s) and s not in _SET_WORDS | councils | common | named for s in stem]
+    if sum(kept) == 1:
+        # A lone word left is often half a name whose other half is common or a named value:
+        # "care leavers" is not about "leavers", "mental health" not about "mental".  (Beside a
+        # longer topic such words only widen it: "staying put former foster" matches every
+        # fostering decision.)
+        one = kept.index(True)
+        for j in (one - 1, one + 1):
+            if 0 <= j < len(stem) and stem[j] and stem[j] not in _SET_WORDS | councils:
+                kept[j] = True
+    return " ".join(w for w, keep in zip(words, kept) if keep)

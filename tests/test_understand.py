@@ -143,6 +143,26 @@ def test_a_category_named_as_people_say_it_and_one_set_aside(question):
     assert q.topic == ""
 
 
+class _CommonLexical(_Lexical):
+    doc_freq = {tokenize("care")[0]: 60, tokenize("foster")[0]: 40, tokenize("carers")[0]: 30}
+
+
+class _CommonWords(CatalogDouble):
+    """Passages where "care" and "foster" are everywhere, as in a children's care index."""
+
+    lexical = _CommonLexical()
+
+
+def test_a_lone_topic_word_keeps_the_common_word_that_names_it_with_it():
+    """Session 16 (a probe of set questions): "which decisions about care leavers were upheld?"
+    was searched for "leavers" alone ("care" is in most passages) and found none; a longer topic
+    is not widened by the common words beside it."""
+    catalog = _CommonWords()
+    assert understand("Which decisions about care leavers were upheld?", catalog).topic == "care leavers"
+    q = understand("Which ones are about staying put with former foster carers?", catalog)
+    assert q.topic == "staying put former"
+
+
 def test_the_users_filters_win_over_the_words(catalog):
     q = understand("Which fostering complaints were upheld?", catalog, Filters(outcome="Not upheld"))
     assert q.filters.outcome == "Not upheld" and q.filters.subcategory == "Fostering"
