@@ -43,6 +43,7 @@ def answer_set(q: Question, catalog: Catalog, retrieve_topic) -> Answer:  # noqa
     """List (and count) the decisions the question describes, each cited."""
     question, filters, topic = q.asked, q.filters, q.topic
     matched = catalog.matching(filters) if filters.active else set(catalog.decisions)
+    matched = {r for r in matched if all(catalog.decisions[r].get(k) != v for k, v in q.set_aside)}
     evidence: dict[str, Hit] = {}
     if topic and matched:
         retrieval: Retrieval = retrieve_topic(topic)
@@ -51,7 +52,9 @@ def answer_set(q: Question, catalog: Catalog, retrieve_topic) -> Answer:  # noqa
                 evidence[hit.ref] = hit
         matched = {r for r in matched if r in evidence}
     decisions = sorted(matched, key=lambda r: catalog.decisions[r].get("decision_date") or "", reverse=True)
-    scope = f" ({filters.describe()})" if filters.active else ""
+    described = [filters.describe()] if filters.active else []
+    described += [f"not {value}" for _, value in q.set_aside]
+    scope = f" ({', '.join(described)})" if described else ""
     about = f" about \u201c{topic}\u201d" if topic else ""
     if not decisions:
         return Answer(question=question, abstained=True,

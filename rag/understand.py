@@ -206,6 +206,7 @@ class Question:
     asks_fault: bool = False  # whether something was fault ("did the council do anything wrong?")
     dropped: bool = False  # a sentence read as an instruction to an AI was left out
     claim: str = ""  # the statement a request to quote one asks for
+    set_aside: tuple[tuple[str, str], ...] = ()  # (field, value) a set question leaves out ("apart from fostering")
 
     @property
     def asks_payment(self) -> bool:
@@ -240,6 +241,7 @@ def understand(asked: str, catalog: Catalog, filters: Filters | None = None, con
         about_allegations=bool(ABOUT_THE_ALLEGATIONS.search(search)), asks_fault=bool(ASKS_FAULT.search(search)),
         dropped=kept != asked,
         claim=quoted_claim(search),
+        set_aside=set_aside_values(search, catalog) if is_set else (),
     )
 
 
@@ -384,6 +386,20 @@ def resolve_set_filters(text: str, catalog: Catalog, base: Filters) -> Filters:
         if getattr(base, key) not in (None, False) and getattr(base, key) != value:
             changes[key] = getattr(base, key)
     return dataclasses.replace(base, **changes)
+
+
+def set_aside_values(text: str, catalog: Catalog) -> tuple[tuple[str, str], ...]:
+    """The index's values a set question names in a clause setting them aside ("apart from
+    fostering", "rather than the upheld ones"): the decisions listed leave them out."""
+    clauses = " ; ".join(m.group(0) for m in _SET_ASIDE.finditer(text))
+    if not clauses:
+        return ()
+    names = {"category": _category_names(catalog)}
+    out = []
+    for key in ("outcome", "subcategory", "category"):
+        values = names.get(key) or {v: v for v in catalog.values(key)}
+        out += [(key, values[n]) for n in _named_values(clauses, list(values))]
+    return tuple(dict.fromkeys(out))
 
 
 def _years(text: str) -> dict:

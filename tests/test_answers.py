@@ -697,3 +697,15 @@ def test_a_follow_up_is_told_from_a_new_question(question, follows):
     from rag.understand import refers_back
 
     assert refers_back(question) is follows
+
+
+def test_a_set_question_leaves_out_what_it_sets_aside(tmp_path, fake_embedder):
+    """"Apart from fostering, which Southfold decisions were upheld?" lists Southfold's upheld
+    decisions but its fostering one, and says so (session 16); before, the clause was ignored."""
+    bot = synthetic_bot(tmp_path, fake_embedder, ("16", "17", "18"))
+    answer = bot.ask("Apart from fostering, which Southfold decisions were upheld?")
+    assert not answer.abstained
+    assert {c.ref for c in answer.citations} == {"15 926 310"}
+    assert "not Fostering" in answer.answer.splitlines()[0]
+    every = bot.ask("Which Southfold decisions were upheld?")
+    assert {c.ref for c in every.citations} == {"15 926 310", "19 906 744"}
