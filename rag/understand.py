@@ -334,24 +334,41 @@ def is_set_question(text: str, catalog: Catalog) -> bool:
     """A question about which (or how many) decisions: a listing opener, and either a noun for
     decisions or a value the index holds (a subcategory, an outcome)."""
     if _COUNT.search(text):
-        return bool(_DECISION_NOUN.search(text) or _index_values_named(text, catalog))
+        return bool(_DECISION_NOUN.search(text) or _index_values_named(text, catalog, said=False))
     opener = _LIST_OPENER.search(text)
     if not opener:
         return False
     head = text[opener.start():].split("?")[0]
     nouns = re.search(r"^\W*\w+(?:\s+\w+(?:['\u2019]s)?){0,6}?\s+(?:decisions|cases|rulings)\b", head, re.I)
-    return bool(nouns) or (bool(_DECISION_NOUN.search(head)) and bool(_index_values_named(text, catalog)))
+    return bool(nouns) or (bool(_DECISION_NOUN.search(head)) and bool(_index_values_named(text, catalog, said=False)))
 
 
-def _index_values_named(text: str, catalog: Catalog) -> list[str]:
-    values = [v for key in ("subcategory", "outcome") for v in catalog.values(key)] + list(_category_names(catalog))
+def _index_values_named(text: str, catalog: Catalog, said: bool = True) -> list[str]:
+    """The index's values the text names; with `said`, categories the ways people say them too
+    (which name a set's filters, but do not make a question about a procedure one about a set:
+    "what are the stages of the children's social care complaints process?")."""
+    categories = _category_names(catalog, official=not said)
+    values = [v for key in ("subcategory", "outcome") for v in catalog.values(key)] + list(categories)
     return _named_values(text, values)
 
 
-def _category_names(catalog: Catalog) -> dict[str, str]:
-    """Each category the index holds, under its own name and the names the Ombudsman used for it
-    before ("Adult social care" for "Adult care services", rag.subjects), as people still say."""
-    return {name: value for value in catalog.values("category") for name in (value, *FORMER_NAMES.get(value, ()))}
+_SERVICE_WORDS = ("care", "services")
+_SERVICE_VARIANTS = ("services", "care", "social care", "social services")
+
+
+def _category_names(catalog: Catalog, official: bool = False) -> dict[str, str]:
+    """Each category the index holds, under its own name, the names the Ombudsman used for it
+    before ("Adult social care" for "Adult care services", rag.subjects), and, for a name ending
+    in "care services", the ways people say it ("children's services", "children's social care")."""
+    names: dict[str, str] = {}
+    for value in catalog.values("category"):
+        words = value.split()
+        for name in (value, *FORMER_NAMES.get(value, ())):
+            names.setdefault(name, value)
+        if not official and len(words) > 2 and tuple(w.lower() for w in words[-2:]) == _SERVICE_WORDS:
+            for variant in _SERVICE_VARIANTS:
+                names.setdefault(f"{' '.join(words[:-2])} {variant}", value)
+    return names
 
 
 def _named_by_key(text: str, catalog: Catalog, key: str) -> list[str]:

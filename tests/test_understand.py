@@ -130,6 +130,7 @@ class _TwoCategories(CatalogDouble):
     "Which of Westbridge Metropolitan Borough Council's decisions are about adult social care?",
     "Which of Westbridge Metropolitan Borough Council's decisions are about adult social care rather than "
     "children's care services?",
+    "Apart from children's services, which of Westbridge Metropolitan Borough Council's decisions are adult care?",
 ])
 def test_a_category_named_as_people_say_it_and_one_set_aside(question):
     """Session 16 (mixed set): "which of X Council's decisions" is a set question about X Council
@@ -141,6 +142,20 @@ def test_a_category_named_as_people_say_it_and_one_set_aside(question):
     assert q.filters.category == "Adult care services"
     assert q.filters.council == "Westbridge Metropolitan Borough Council"
     assert q.topic == ""
+    assert q.set_aside in ((), (("category", "Children's care services"),))
+
+
+def test_a_category_ending_in_care_services_is_named_as_people_say_it():
+    """"children's services", "children's social care": the index's own category, said the usual
+    ways (generated from the name, for any category ending in "care services")."""
+    catalog = _TwoCategories()
+    for said in ("children's services", "children's social care", "adult services"):
+        q = understand(f"Which {said} complaints were upheld?", catalog)
+        assert q.filters.category == ("Adult care services" if "adult" in said else "Children's care services")
+    assert understand("Which decisions about children in care were upheld?", catalog).filters.category is None
+    # said that way, a category names a set's filter but does not make a question one about a set
+    q = understand("what are the stages of the statutory childrens social care complaints process?", catalog)
+    assert not q.is_set and q.filters == Filters()
 
 
 class _CommonLexical(_Lexical):
