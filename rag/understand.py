@@ -14,7 +14,8 @@ again.  What it works out:
   index of children's care decisions: see `rag.subjects`);
 - whether it asks about a set of decisions ("which fostering complaints were upheld in 2019?"),
   and if so the filters its words say, resolved against the values the index itself holds
-  (every category, subcategory, outcome and council), and the topic left over;
+  (every category, subcategory, outcome and council), what it sets aside, and the topic left
+  over (`rag.set_question`);
 - the kind of fact it asks for (an amount, a rate, a date, a duration or number, a person's
   name), so that an answer is given only when a passage states such a fact;
 - the sections that tend to answer it (outcomes, powers, remedies), and whether it is about the
@@ -24,7 +25,6 @@ again.  What it works out:
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import re
 from dataclasses import dataclass, field
 
@@ -32,9 +32,9 @@ from rag.acronyms import expand_acronyms
 from rag.catalog import Catalog
 from rag.filters import Filters
 from rag.guard import index_text
-from rag.lexical import STOPWORDS, match_words, stems
 from rag.refs import REF_IN_TEXT
-from rag.subjects import FORMER_NAMES, outside_subjects
+from rag.set_question import is_set_question, resolve_set_filters, set_aside_values, set_opener, topic_of
+from rag.subjects import outside_subjects
 
 # ---------------------------------------------------------------------------------------------
 # Intent: the sections that say what a question is after.  Outcomes live in the final decision
@@ -148,31 +148,6 @@ def quoted_claim(text: str) -> str:
     return re.sub(r"^that\s+", "", claim.strip(), flags=re.I)
 
 
-# ---------------------------------------------------------------------------------------------
-# Questions about sets of decisions.
-# A listing opener at the start of the question or of a clause ("For a piece I'm writing - which ...").
-_LIST_OPENER = re.compile(r"(?:^|[-\u2013\u2014:;,.]\s)\s*(?:how many|which|what|list|show(?: me)?|are there|find|"
-                          r"name|give me|tell me)\b", re.I)
-_DECISION_NOUN = re.compile(r"\b(?:decisions?|cases|complaints|rulings|investigations|ones)\b", re.I)
-_COUNT = re.compile(r"(?:^|[-\u2013\u2014:;,.]\s)\s*how many\b"
-                    r"(?!\s+(?:days|weeks|months|years|hours|times|visits|sessions|pounds)\b)", re.I)
-# A clause setting values aside: they are not the set asked for.
-_SET_ASIDE = re.compile(r"\b(?:rather than|other than|instead of|except(?: for)?|excluding|apart from|not about|"
-                        r"but not)\b[^,.;:?]*", re.I)
-_MONEY = re.compile(r"\b(?:paid|pay|payments?|compensation|compensated|financial remedy|money)\b", re.I)
-_CLOSED = re.compile(r"\bclosed\b|\bnot investigated\b|\b(?:refused|declined|chose not) to investigate\b", re.I)
-_YEAR = re.compile(r"\b(in|since|from|after|before|until|during)?\s*((?:19|20)\d{2})(?:\s+(or|and)\s+"
-                   r"(later|after|since|onwards|earlier|before))?\b", re.I)
-_SET_WORDS = frozenset(stems(
-    "how many which what list show me are there find name give tell decisions decision cases case "
-    "complaints complaint rulings ruling investigations ones were was been have has about involve "
-    "involving concern concerning ombudsman council councils indexed index paid pay payment payments "
-    "compensation compensated financial remedy money closed investigated upheld not in since from before "
-    "until during filed under category subcategory ended end ending made make being did does do "
-    "refused declined chose issued published decided given reached dated uphold upholding ombudsmans "
-    "later earlier onwards"
-))
-GENERIC_SHARE = 0.08  # a word in more than this share of passages names no topic
 _COUNCIL_NAME = re.compile(
     r"\b((?:[A-Z][a-z]+|of|and|upon|on)(?:[ -](?:[A-Z][a-z]+|of|and|upon|on))*)"
     r"(?: (?:County|Borough|City|District|Metropolitan))?(?: Borough)? Council\b"
@@ -225,7 +200,7 @@ def understand(asked: str, catalog: Catalog, filters: Filters | None = None, con
     council_refs = catalog.council_refs_in(search) or (catalog.council_refs_in(context) if context else set())
     is_set = is_set_question(search, catalog)
     set_filters = resolve_set_filters(search, catalog, filters) if is_set else filters
-    opener = _LIST_OPENER.search(search) or _COUNT.search(search)
+    opener = set_opener(search)
     outside = outside_subjects(search, catalog)
     return Question(
         asked=asked, search=search, embed=embed or search, context=context, filters=set_filters,
@@ -297,162 +272,3 @@ def unknown_councils(question: str, catalog: Catalog) -> list[str]:
         if name and name.lower() not in known and not any(name.lower() in k for k in known):
             names.append(name)
     return names
-
-
-# ---------------------------------------------------------------------------------------------
-# Set questions, matched against the index's own values.
-
-def _mentions(words: list[str], value: str) -> tuple[int, int] | None:
-    """Where the value's words appear together in the question's words, if they do.  A value of
-    empty words ("Other") counts only when named as a category ("the 'Other' subcategory")."""
-    wanted = match_words(value)
-    if not wanted:
-        return None
-    empty = not set(wanted) - STOPWORDS
-    n = len(wanted)
-    for i in range(len(words) - n + 1):
-        if words[i : i + n] == wanted and (not empty or words[i + n : i + n + 1] in (["subcategori"], ["categori"])):
-            return i, i + n
-    return None
-
-
-def _named_values(text: str, values: list[str]) -> list[str]:
-    """The values the text names, longest first, none inside another's words ("Not upheld"
-    hides "Upheld")."""
-    words = match_words(text)
-    taken: set[int] = set()
-    found = []
-    for value in sorted(values, key=lambda v: len(match_words(v)), reverse=True):
-        span = _mentions(words, value)
-        if span and not taken & set(range(*span)):
-            taken |= set(range(*span))
-            found.append(value)
-    return found
-
-
-def is_set_question(text: str, catalog: Catalog) -> bool:
-    """A question about which (or how many) decisions: a listing opener, and either a noun for
-    decisions or a value the index holds (a subcategory, an outcome)."""
-    if _COUNT.search(text):
-        return bool(_DECISION_NOUN.search(text) or _index_values_named(text, catalog, said=False))
-    opener = _LIST_OPENER.search(text)
-    if not opener:
-        return False
-    head = text[opener.start():].split("?")[0]
-    nouns = re.search(r"^\W*\w+(?:\s+\w+(?:['\u2019]s)?){0,6}?\s+(?:decisions|cases|rulings)\b", head, re.I)
-    return bool(nouns) or (bool(_DECISION_NOUN.search(head)) and bool(_index_values_named(text, catalog, said=False)))
-
-
-def _index_values_named(text: str, catalog: Catalog, said: bool = True) -> list[str]:
-    """The index's values the text names; with `said`, categories the ways people say them too
-    (which name a set's filters, but do not make a question about a procedure one about a set:
-    "what are the stages of the children's social care complaints process?")."""
-    categories = _category_names(catalog, official=not said)
-    values = [v for key in ("subcategory", "outcome") for v in catalog.values(key)] + list(categories)
-    return _named_values(text, values)
-
-
-_SERVICE_WORDS = ("care", "services")
-_SERVICE_VARIANTS = ("services", "care", "social care", "social services")
-
-
-def _category_names(catalog: Catalog, official: bool = False) -> dict[str, str]:
-    """Each category the index holds, under its own name, the names the Ombudsman used for it
-    before ("Adult social care" for "Adult care services", rag.subjects), and, for a name ending
-    in "care services", the ways people say it ("children's services", "children's social care")."""
-    names: dict[str, str] = {}
-    for value in catalog.values("category"):
-        words = value.split()
-        for name in (value, *FORMER_NAMES.get(value, ())):
-            names.setdefault(name, value)
-        if not official and len(words) > 2 and tuple(w.lower() for w in words[-2:]) == _SERVICE_WORDS:
-            for variant in _SERVICE_VARIANTS:
-                names.setdefault(f"{' '.join(words[:-2])} {variant}", value)
-    return names
-
-
-def _named_by_key(text: str, catalog: Catalog, key: str) -> list[str]:
-    """The index's values of one field that a set question names, leaving out the ones it sets
-    aside ("rather than children's services", "apart from fostering")."""
-    text = _SET_ASIDE.sub(" ", text)
-    if key != "category":
-        return _named_values(text, catalog.values(key))
-    names = _category_names(catalog)
-    return list(dict.fromkeys(names[n] for n in _named_values(text, list(names))))
-
-
-def resolve_set_filters(text: str, catalog: Catalog, base: Filters) -> Filters:
-    """The filters the question's own words add to the user's, each resolved against what the
-    index holds; the user's own filters win where they differ."""
-    changes: dict = {}
-    for key in ("outcome", "subcategory", "category"):
-        named = _named_by_key(text, catalog, key)
-        if len(named) == 1:
-            changes[key] = named[0]
-    if "outcome" not in changes and _CLOSED.search(text):
-        closed = [o for o in catalog.values("outcome") if o.lower().startswith("closed")]
-        if closed:
-            changes["outcome"] = closed[0]
-    councils = {catalog.decisions[r]["council"] for r in catalog.council_refs_in(text)}
-    if len(councils) == 1:
-        changes["council"] = councils.pop()
-    changes.update(_years(text))
-    if _MONEY.search(text):
-        changes["financial_remedy"] = True
-    for key, value in changes.items():
-        if getattr(base, key) not in (None, False) and getattr(base, key) != value:
-            changes[key] = getattr(base, key)
-    return dataclasses.replace(base, **changes)
-
-
-def set_aside_values(text: str, catalog: Catalog) -> tuple[tuple[str, str], ...]:
-    """The index's values a set question names in a clause setting them aside ("apart from
-    fostering", "rather than the upheld ones"): the decisions listed leave them out."""
-    clauses = " ; ".join(m.group(0) for m in _SET_ASIDE.finditer(text))
-    if not clauses:
-        return ()
-    names = {"category": _category_names(catalog)}
-    out = []
-    for key in ("outcome", "subcategory", "category"):
-        values = names.get(key) or {v: v for v in catalog.values(key)}
-        out += [(key, values[n]) for n in _named_values(clauses, list(values))]
-    return tuple(dict.fromkeys(out))
-
-
-def _years(text: str) -> dict:
-    """Date filters from years the question names: "in 2019" (or a bare 2019), "since", "from",
-    "after", "until", "before"."""
-    out: dict = {}
-    for word, year, _, tail in _YEAR.findall(text):
-        word, y = (word or "in").lower(), int(year)
-        if tail:  # "2022 or later", "2019 and earlier"
-            word = "since" if tail.lower() in ("later", "after", "since", "onwards") else "until"
-        if word in ("in", "during"):
-            out["since"], out["until"] = dt.date(y, 1, 1), dt.date(y, 12, 31)
-        elif word in ("since", "from", "after"):
-            out["since"] = dt.date(y + (word == "after"), 1, 1)
-        else:  # until, before
-            out["until"] = dt.date(y - (word == "before"), 12, 31)
-    return out
-
-
-def topic_of(text: str, catalog: Catalog) -> str:
-    """What is left of a set question once set words, council names, the index values it names,
-    years and words found in most passages are taken out (but for those beside a lone word kept)."""
-    councils = {w for c in catalog.councils() for w in stems(c)}
-    named = {w for v in _index_values_named(text, catalog) for w in stems(v)}
-    lexical = catalog.lexical
-    common = {w for w, n in lexical.doc_freq.items() if n > GENERIC_SHARE * max(1, len(lexical))}
-    words = re.findall(r"[A-Za-z][A-Za-z'\u2019-]+", _SET_ASIDE.sub(" ", text))
-    stem = [(stems(w) or [""])[0] for w in words]
-    kept = [bool(s) and s not in _SET_WORDS | councils | common | named for s in stem]
-    if sum(kept) == 1:
-        # A lone word left is often half a name whose other half is common or a named value:
-        # "care leavers" is not about "leavers", "mental health" not about "mental".  (Beside a
-        # longer topic such words only widen it: "staying put former foster" matches every
-        # fostering decision.)
-        one = kept.index(True)
-        for j in (one - 1, one + 1):
-            if 0 <= j < len(stem) and stem[j] and stem[j] not in _SET_WORDS | councils:
-                kept[j] = True
-    return " ".join(w for w, keep in zip(words, kept) if keep)
