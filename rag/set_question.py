@@ -19,16 +19,29 @@ from rag.lexical import STOPWORDS, match_words, stems
 from rag.subjects import FORMER_NAMES
 
 # A listing opener at the start of the question or of a clause ("For a piece I'm writing - which ...").
-_LIST_OPENER = re.compile(r"(?:^|[-\u2013\u2014:;,.]\s)\s*(?:how many|which|what|list|show(?: me)?|are there|find|"
-                          r"name|give me|tell me)\b", re.I)
+_LIST_OPENER = re.compile(r"(?:^|[-\u2013\u2014:;,.]\s)\s*(?:(?:in|of|for|from|among|on|out of)\s+)?"
+                          r"(?:how many|which|what|list|show(?: me)?|are there|find|name|give me|tell me)\b", re.I)
 _DECISION_NOUN = re.compile(r"\b(?:decisions?|cases|complaints|rulings|investigations|ones)\b", re.I)
 _COUNT = re.compile(r"(?:^|[-\u2013\u2014:;,.]\s)\s*how many\b"
                     r"(?!\s+(?:days|weeks|months|years|hours|times|visits|sessions|pounds)\b)", re.I)
 # A clause setting values aside: they are not the set asked for.
 _SET_ASIDE = re.compile(r"\b(?:rather than|other than|instead of|except(?: for)?|excluding|apart from|not about|"
-                        r"but not)\b[^,.;:?]*", re.I)
+                        r"but not|not counting|ignoring|(?:setting|putting) aside)\b[^,.;:?]*|"
+                        r"\bleaving\b[^,.;:?]*?\b(?:aside|to one side|out)\b", re.I)
 _MONEY = re.compile(r"\b(?:paid|pay|payments?|compensation|compensated|financial remedy|money)\b", re.I)
-_CLOSED = re.compile(r"\bclosed\b|\bnot investigated\b|\b(?:refused|declined|chose not) to investigate\b", re.I)
+# The three outcomes in the words people use for them, which are the Ombudsman's own: it "found
+# fault" (upheld), found "no fault" (not upheld), or would not investigate (closed after initial
+# enquiries).  Checked in this order: "did not find fault" is not "find fault".
+_CLOSED = re.compile(r"\bclosed\b|\bnot investigated\b|\bwithout (?:an )?investigat\w*|"
+                     r"\b(?:refused|declined|chose not|would not|wouldn't|did not|didn't|will not|won't|not) "
+                     r"(?:to )?(?:investigate|look (?:into|at))\b|\bturn(?:ed|s)? (?:\w+ )?away\b", re.I)
+_NO_FAULT = re.compile(r"\b(?:no fault|not at fault|nothing wrong|cleared the council|"
+                       r"(?:did not|didn't|does not|doesn't|failed to) find (?:any )?fault|"
+                       r"(?:found|find|decided|sided) (?:in favour of|for|with) the council)\b", re.I)
+_PEOPLE = r"(?:family|families|complainants?|parents?|carers?|mother|father|mum|dad)"
+_FAULT = re.compile(rf"\b(?:(?:found|find|finds|finding) (?:the council )?(?:at )?fault|(?:found|find|decided) against|"
+                    rf"sided with the {_PEOPLE}|in favour of the {_PEOPLE}|(?:got it|went) wrong)\b", re.I)
+OUTCOME_WORDS = ((_CLOSED, "closed"), (_NO_FAULT, "not upheld"), (_FAULT, "upheld"))
 _YEAR = re.compile(r"\b(in|since|from|after|before|until|during)?\s*((?:19|20)\d{2})(?:\s+(or|and)\s+"
                    r"(later|after|since|onwards|earlier|before))?\b", re.I)
 _SET_WORDS = frozenset(stems(
@@ -38,7 +51,8 @@ _SET_WORDS = frozenset(stems(
     "compensation compensated financial remedy money closed investigated upheld not in since from before "
     "until during filed under category subcategory ended end ending made make being did does do "
     "refused declined chose issued published decided given reached dated uphold upholding ombudsmans "
-    "later earlier onwards"
+    "later earlier onwards here there kind kinds sort sorts type types whatever mention mentions mentioned "
+    "mentioning bring brings brought up raise raises raised feature features featured actually"
 ))
 GENERIC_SHARE = 0.08  # a word in more than this share of passages names no topic
 
@@ -85,7 +99,9 @@ def is_set_question(text: str, catalog: Catalog) -> bool:
     if not opener:
         return False
     head = text[opener.start():].split("?")[0]
-    nouns = re.search(r"^\W*\w+(?:\s+\w+(?:['\u2019]s)?){0,6}?\s+(?:decisions|cases|rulings)\b", head, re.I)
+    # "which complaints did the Ombudsman uphold?" is about a set, "which complaints can it look at?" not
+    nouns = re.search(r"^\W*\w+(?:\s+\w+(?:['\u2019]s)?){0,6}?\s+(?:decisions|cases|rulings|"
+                      r"complaints(?!\s+(?:can|could|will|would|should|may|might|must|does|do)\b))\b", head, re.I)
     return bool(nouns) or (bool(_DECISION_NOUN.search(head)) and bool(_index_values_named(text, catalog, said=False)))
 
 
@@ -135,14 +151,15 @@ def resolve_set_filters(text: str, catalog: Catalog, base: Filters) -> Filters:
         named = _named_by_key(text, catalog, key)
         if len(named) == 1:
             changes[key] = named[0]
-    if "outcome" not in changes and _CLOSED.search(text):
-        closed = [o for o in catalog.values("outcome") if o.lower().startswith("closed")]
-        if closed:
-            changes["outcome"] = closed[0]
+    if "outcome" not in changes:
+        said = next((outcome for pattern, outcome in OUTCOME_WORDS if pattern.search(_SET_ASIDE.sub(" ", text))), None)
+        held = [o for o in catalog.values("outcome") if said and (o.lower() == said or o.lower().startswith(said))]
+        if held:
+            changes["outcome"] = held[0]
     councils = {catalog.decisions[r]["council"] for r in catalog.council_refs_in(text)}
     if len(councils) == 1:
         changes["council"] = councils.pop()
-    changes.update(_years(text))
+    changes.update(dates_named(text))
     if _MONEY.search(text):
         changes["financial_remedy"] = True
     for key, value in changes.items():
@@ -165,6 +182,55 @@ def set_aside_values(text: str, catalog: Catalog) -> tuple[tuple[str, str], ...]
     return tuple(dict.fromkeys(out))
 
 
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+           "november", "december")
+_MONTH = r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|" \
+         r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+_YEAR_NUMBER = r"((?:19|20)\d{2})"
+_MONTH_RANGE = re.compile(rf"\b(?:between|from)\s+{_MONTH}(?:\s+{_YEAR_NUMBER})?\s+(?:and|to|until|till|-)\s+"
+                          rf"{_MONTH}\s+{_YEAR_NUMBER}\b", re.I)
+_ONE_MONTH = re.compile(rf"\b(in|during|since|from|after|before|until|by)?\s*{_MONTH}\s+{_YEAR_NUMBER}\b", re.I)
+_HALF_YEAR = re.compile(rf"\b(?:in\s+)?the\s+(first|second|1st|2nd)\s+half\s+of\s+{_YEAR_NUMBER}\b", re.I)
+
+
+def _month(name: str) -> int:
+    return next(i for i, m in enumerate(_MONTHS, 1) if m.startswith(name.lower()[:3]))
+
+
+def _month_end(year: int, month: int) -> dt.date:
+    return dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)
+
+
+def dates_named(text: str) -> dict:
+    """Date filters from the months and years the question names: "between July and December
+    2021", "since March 2022", "in the first half of 2023", then the years of what is left."""
+    out: dict = {}
+    for m in _MONTH_RANGE.finditer(text):
+        first, year, last, end = _month(m[1]), int(m[2] or m[4]), _month(m[3]), int(m[4])
+        out["since"], out["until"] = dt.date(year, first, 1), _month_end(end, last)
+    for m in _HALF_YEAR.finditer(text):
+        year, first = int(m[2]), m[1].lower() in ("first", "1st")
+        out["since"], out["until"] = dt.date(year, 1 if first else 7, 1), _month_end(year, 6 if first else 12)
+    for m in _ONE_MONTH.finditer(_MONTH_RANGE.sub(" ", text)):
+        word, month, year = (m[1] or "in").lower(), _month(m[2]), int(m[3])
+        if word in ("in", "during"):
+            out["since"], out["until"] = dt.date(year, month, 1), _month_end(year, month)
+        elif word in ("since", "from", "after"):
+            start = dt.date(year, month, 1)
+            out["since"] = _month_end(year, month) + dt.timedelta(days=1) if word == "after" else start
+        else:  # until, by, before
+            end = _month_end(year, month)
+            out["until"] = dt.date(year, month, 1) - dt.timedelta(days=1) if word == "before" else end
+    return {**_years(without_dates(text)), **out}
+
+
+def without_dates(text: str) -> str:
+    """The text with its months and half-years taken out (they are filters, not a topic)."""
+    for pattern in (_MONTH_RANGE, _HALF_YEAR, _ONE_MONTH):
+        text = pattern.sub(" ", text)
+    return text
+
+
 def _years(text: str) -> dict:
     """Date filters from years the question names: "in 2019" (or a bare 2019), "since", "from",
     "after", "until", "before"."""
@@ -184,12 +250,15 @@ def _years(text: str) -> dict:
 
 def topic_of(text: str, catalog: Catalog) -> str:
     """What is left of a set question once set words, council names, the index values it names,
-    years and words found in most passages are taken out (but for those beside a lone word kept)."""
+    outcomes in words, dates and words found in most passages are taken out (but for those
+    beside a lone word kept)."""
     councils = {w for c in catalog.councils() for w in stems(c)}
     named = {w for v in _index_values_named(text, catalog) for w in stems(v)}
     lexical = catalog.lexical
     common = {w for w, n in lexical.doc_freq.items() if n > GENERIC_SHARE * max(1, len(lexical))}
-    words = re.findall(r"[A-Za-z][A-Za-z'\u2019-]+", _SET_ASIDE.sub(" ", text))
+    for pattern, _ in OUTCOME_WORDS:
+        text = pattern.sub(" ", text)
+    words = re.findall(r"[A-Za-z][A-Za-z'\u2019-]+", without_dates(_SET_ASIDE.sub(" ", text)))
     stem = [(stems(w) or [""])[0] for w in words]
     kept = [bool(s) and s not in _SET_WORDS | councils | common | named for s in stem]
     if sum(kept) == 1:

@@ -88,6 +88,18 @@ def catalog() -> CatalogDouble:
     ("For a piece I'm writing - which fostering decisions from 2022 or later were upheld?",
      {"subcategory": "Fostering", "outcome": "Upheld", "since": dt.date(2022, 1, 1)}),
     ("list the Westbridge decisions", {"council": "Westbridge Metropolitan Borough Council"}),
+    # session 16 (the mixed set's third file, written blind): months, outcomes in the Ombudsman's
+    # words, "in which of", "which complaints did...", more ways of setting a value aside
+    ("Journalist here. Which decisions did the Ombudsman issue between July and December 2021?",
+     {"since": dt.date(2021, 7, 1), "until": dt.date(2021, 12, 31)}),
+    ("Which fostering decisions from the first half of 2023 were upheld?",
+     {"subcategory": "Fostering", "outcome": "Upheld", "since": dt.date(2023, 1, 1), "until": dt.date(2023, 6, 30)}),
+    ("Which decisions since March 2022 were upheld?", {"outcome": "Upheld", "since": dt.date(2022, 3, 1)}),
+    ("Which complaints did the Ombudsman investigate and then find no fault in?", {"outcome": "Not upheld"}),
+    ("I compare councils. In which of Westbridge's cases did the Ombudsman find against the council?",
+     {"council": "Westbridge Metropolitan Borough Council", "outcome": "Upheld"}),
+    ("Leaving fostering to one side, which complaints did the Ombudsman turn away without investigating?",
+     {"outcome": "Closed after initial enquiries"}),
 ])
 def test_set_questions_resolve_their_words_against_the_index(catalog, question, expected):
     q = understand(question, catalog)
@@ -109,6 +121,7 @@ def test_a_value_the_index_does_not_hold_is_not_a_filter(catalog):
     "What other options did the council have?",  # 'other' is not the Other subcategory
     "What complaints can the Ombudsman not investigate?",
     "Must a council involve a non-resident parent in a single assessment?",
+    "Which complaints can the Ombudsman look into?",
 ])
 def test_questions_that_are_not_about_sets(catalog, question):
     q = understand(question, catalog)
