@@ -187,7 +187,7 @@ def states_the_fact(q: Question, hits: list[Hit]) -> bool:
     if q.council_refs and hits:
         case = leading_decision(hits)
         lead = [h for h in lead if h.ref == case]
-    return any(states_fact(q.fact_kind, h.text) for h in lead)
+    return any(states_fact(q.fact_kind, h.text, q.fact_unit) for h in lead)
 
 
 def _not_upheld(hit: Hit) -> bool:
@@ -199,7 +199,8 @@ def _no_payment(q: Question, retrieval: Retrieval, catalog: Catalog) -> Answer:
     no payment, in the words of that decision (its outcome passages first, its final decision read
     from the store when the ranking left it out).  Only for a question asking what was paid
     (`Question.asks_payment`): asked for a fee or a cost the decision never states, "no payment"
-    would answer another question (confirm set: a foster carer's weekly skills fee)."""
+    would answer another question (confirm set: a foster carer's weekly skills fee), and asked
+    what a council pays by the night or the week, a price, not a remedy (mixed set)."""
     hits = retrieval.hits
     lead = [h for h in hits if h.ref == hits[0].ref]
     lead += case_conclusion(hits[0].ref, retrieval, {h.id for h in lead}, catalog)
@@ -251,7 +252,7 @@ def answer_from(q: Question, retrieval: Retrieval, catalog: Catalog, also: list[
     if not supported(q, retrieval, catalog):
         return abstain(question, hits, outside_reason(q))
     if not states_the_fact(q, hits):
-        if q.fact_kind == "amount" and q.asks_payment and _not_upheld(hits[0]):
+        if q.fact_kind == "amount" and not q.fact_unit and q.asks_payment and _not_upheld(hits[0]):
             return _no_payment(q, retrieval, catalog)
         return abstain(question, hits, f"The closest passages do not state the {FACT_WORDS[q.fact_kind]} asked "
                        "for, so I cannot answer this from the Ombudsman's words.")

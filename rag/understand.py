@@ -104,6 +104,12 @@ FACT_KINDS = (
                         r"\bwhich (?:private )?(?:company|firm|agency|provider|organisation|organization|charity)\b",
                         re.I)),
 )
+# The unit of time a rate is asked for ("each night", "a week", "weekly"): a rate in another unit
+# does not answer it ("what does Greyfriars pay for each night at Elmbank House?" is not answered
+# by a weekly allowance).
+_PER_UNIT = re.compile(rf"\b(?:a|an|per|each|every) (?:\w+ )?({_UNIT})s?\b|"
+                       r"\b(week|month|dai|night|hour|year)ly\b|\b(annual)(?:ly)?\b", re.I)
+_UNIT_OF = {"dai": "day", "annual": "year"}
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*"
 _AMOUNT = r"£\s?\d[\d,.]*"
 FACT_PATTERNS = {
@@ -174,6 +180,7 @@ class Question:
     is_set: bool = False
     topic: str = ""  # a set question's topic, once its set words are taken out
     fact_kind: str | None = None  # amount, rate, date, duration, name
+    fact_unit: str | None = None  # the unit of time of a rate asked for ("night" in "each night")
     asks_current: bool = False  # a figure as it stands today
     asks_advice: bool = False  # a prediction or advice about the user's own case
     boosts: tuple[tuple[tuple[str, ...], float], ...] = ()
@@ -209,7 +216,7 @@ def understand(asked: str, catalog: Catalog, filters: Filters | None = None, con
         outside_subjects=tuple(label for label, _ in outside),
         unheard_subjects=tuple(label for label, unheard in outside if unheard), is_set=is_set,
         topic=topic_of(search[opener.start() if opener else 0:], catalog) if is_set else "",
-        fact_kind=(kind := fact_kind(search)),
+        fact_kind=(kind := fact_kind(search)), fact_unit=fact_unit(search, kind),
         asks_current=kind in ("amount", "rate") and bool(ASKS_CURRENT.search(search)),
         asks_advice=bool(ASKS_ADVICE.search(search)),
         boosts=tuple((kinds, factor) for pattern, kinds, factor in INTENT_BOOSTS if pattern.search(search)),
@@ -254,8 +261,32 @@ def fact_kind(text: str) -> str | None:
     return next((kind for kind, pattern in FACT_KINDS if pattern.search(text)), None)
 
 
-def states_fact(kind: str | None, passage: str) -> bool:
-    """Does the passage state a fact of the kind asked for?  (Any passage will do for no kind.)"""
+def _unit_named(text: str) -> str | None:
+    match = _PER_UNIT.search(text)
+    if not match:
+        return None
+    unit = next(g for g in match.groups() if g).lower()
+    return _UNIT_OF.get(unit, unit)
+
+
+def fact_unit(text: str, kind: str | None) -> str | None:
+    """The unit of time an amount or a rate is asked for, if the question names one."""
+    return _unit_named(text) if kind in ("amount", "rate") else None
+
+
+def states_rate_in(unit: str, passage: str) -> bool:
+    """Does the passage state an amount by that unit of time ("£25 a night", "£560 per week",
+    "a weekly allowance of £120")?"""
+    after = any(_unit_named(m.group(1)) == unit for m in re.finditer(rf"{_AMOUNT}((?:\s+\w+){{0,5}})", passage))
+    adjective = "annual|yearly" if unit == "year" else "daily" if unit == "day" else f"{unit}ly"
+    return after or bool(re.search(rf"\b(?:{adjective})\s+(?:\w+\s){{0,3}}?of\s+{_AMOUNT}", passage, re.I))
+
+
+def states_fact(kind: str | None, passage: str, unit: str | None = None) -> bool:
+    """Does the passage state a fact of the kind asked for (a rate by the unit asked for)?  (Any
+    passage will do for no kind.)"""
+    if kind in ("amount", "rate") and unit:
+        return states_rate_in(unit, passage)
     return kind is None or bool(FACT_PATTERNS[kind].search(passage))
 
 

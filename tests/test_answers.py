@@ -310,6 +310,15 @@ def test_how_much_about_something_other_than_a_payment_is_not_told_there_was_no_
     assert northshire_bot.understand("How much compensation did the dad get?").asks_payment
 
 
+def test_a_price_by_the_night_is_not_told_there_was_no_payment(northshire_bot):
+    """What a council pays by the night is a price, not a remedy: about a complaint not upheld
+    whose passages state no nightly sum, the answer says the amount is not stated (session 16,
+    mixed set); before, it was told "the closest decision records no payment"."""
+    answer = northshire_bot.ask("What does Northshire pay for each night a child spends at the "
+                                "child protection conference venue?")
+    assert answer.abstained and "do not state" in answer.answer
+
+
 def test_a_question_asking_whether_something_was_fault_lifts_the_leading_cases_verdicts():
     """The findings that say "fault" in so many words rise, in the leading case only: the summary
     and the complaint restate the question more closely but do not say whether it was fault."""

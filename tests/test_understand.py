@@ -11,7 +11,7 @@ import pytest
 
 from rag.filters import Filters
 from rag.lexical import tokenize
-from rag.understand import fact_kind, states_fact, understand
+from rag.understand import fact_kind, fact_unit, states_fact, understand
 
 DECISIONS = {
     "19 906 744": {"council": "Southfold County Council", "subcategory": "Fostering", "outcome": "Upheld",
@@ -236,6 +236,23 @@ def test_the_kind_of_fact_asked_for(question, kind):
 ])
 def test_whether_a_passage_states_a_fact_of_the_kind(kind, passage, states):
     assert states_fact(kind, passage) is states
+
+
+@pytest.mark.parametrize("question, unit, passage, states", [
+    ("What does the council pay for each night a child stays at the unit?", "night", "It pays £95 a night.", True),
+    ("What does the council pay for each night a child stays at the unit?", "night", "The allowance is £120 a week.",
+     False),
+    ("how much a week do foster carers get", "week", "a weekly allowance of £208 was agreed", True),
+    ("What hourly rate did the council agree?", "hour", "The Council agreed £10 an hour.", True),
+    ("What hourly rate did the council agree?", "hour", "The Council paid £2,340 a year.", False),
+    ("How much did the council pay the mother?", None, "The Council will pay her £300.", True),
+])
+def test_a_rate_asked_by_the_night_or_the_week_is_stated_by_that_unit(question, unit, passage, states):
+    """Session 16 (mixed set): "what does Greyfriars pay for each night at Elmbank House?" was
+    answered by passages stating sums by the year; a rate by another unit does not answer it."""
+    kind = fact_kind(question)
+    assert fact_unit(question, kind) == unit
+    assert states_fact(kind, passage, fact_unit(question, kind)) is states
 
 
 def test_current_figures_and_predictions_are_recognised(catalog):
