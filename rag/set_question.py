@@ -19,10 +19,10 @@ from rag.lexical import STOPWORDS, match_words, stems
 from rag.subjects import FORMER_NAMES
 
 # A listing opener at the start of the question or of a clause ("For a piece I'm writing - which ...").
-_LIST_OPENER = re.compile(r"(?:^|[-\u2013\u2014:;,.]\s)\s*(?:(?:in|of|for|from|among|on|out of)\s+)?"
+_LIST_OPENER = re.compile(r"(?:^|[-\u2013\u2014:;,.?!]\s)\s*(?:(?:in|of|for|from|among|on|out of)\s+)?"
                           r"(?:how many|which|what|list|show(?: me)?|are there|find|name|give me|tell me)\b", re.I)
 _DECISION_NOUN = re.compile(r"\b(?:decisions?|cases|complaints|rulings|investigations|ones)\b", re.I)
-_COUNT = re.compile(r"(?:^|[-\u2013\u2014:;,.]\s)\s*how many\b"
+_COUNT = re.compile(r"(?:^|[-\u2013\u2014:;,.?!]\s)\s*how many\b"
                     r"(?!\s+(?:days|weeks|months|years|hours|times|visits|sessions|pounds)\b)", re.I)
 # A clause setting values aside: they are not the set asked for.
 _SET_ASIDE = re.compile(r"\b(?:rather than|other than|instead of|except(?: for)?|excluding|apart from|not about|"
@@ -33,14 +33,15 @@ _MONEY = re.compile(r"\b(?:paid|pay|payments?|compensation|compensated|financial
 # fault" (upheld), found "no fault" (not upheld), or would not investigate (closed after initial
 # enquiries).  Checked in this order: "did not find fault" is not "find fault".
 _CLOSED = re.compile(r"\bclosed\b|\bnot investigated\b|\bwithout (?:an )?investigat\w*|"
-                     r"\b(?:refused|declined|chose not|would not|wouldn't|did not|didn't|will not|won't|not) "
+                     r"\b(?:refus(?:e|ed|es|ing)|declin(?:e|ed|es|ing)|chose not|would not|wouldn't|did not|didn't|"
+                     r"will not|won't|not) "
                      r"(?:to )?(?:investigate|look (?:into|at))\b|\bturn(?:ed|s)? (?:\w+ )?away\b", re.I)
 _NO_FAULT = re.compile(r"\b(?:no fault|not at fault|nothing wrong|cleared the council|"
                        r"(?:did not|didn't|does not|doesn't|failed to) find (?:any )?fault|"
                        r"(?:found|find|decided|sided) (?:in favour of|for|with) the council)\b", re.I)
-_PEOPLE = r"(?:family|families|complainants?|parents?|carers?|mother|father|mum|dad)"
+_PEOPLE = r"(?:family|families|complainants?|parents?|carers?|mother|father|mum|dad|(?:person|people) complaining)"
 _FAULT = re.compile(rf"\b(?:(?:found|find|finds|finding) (?:the council )?(?:at )?fault|(?:found|find|decided) against|"
-                    rf"sided with the {_PEOPLE}|in favour of the {_PEOPLE}|(?:got it|went) wrong)\b", re.I)
+                    rf"sid(?:e|ed|es|ing) with the {_PEOPLE}|in favour of the {_PEOPLE}|(?:got it|went) wrong)\b", re.I)
 OUTCOME_WORDS = ((_CLOSED, "closed"), (_NO_FAULT, "not upheld"), (_FAULT, "upheld"))
 _YEAR = re.compile(r"\b(in|since|from|after|before|until|during)?\s*((?:19|20)\d{2})(?:\s+(or|and)\s+"
                    r"(later|after|since|onwards|earlier|before))?\b", re.I)
@@ -52,7 +53,8 @@ _SET_WORDS = frozenset(stems(
     "until during filed under category subcategory ended end ending made make being did does do "
     "refused declined chose issued published decided given reached dated uphold upholding ombudsmans "
     "later earlier onwards here there kind kinds sort sorts type types whatever mention mentions mentioned "
-    "mentioning bring brings brought up raise raises raised feature features featured actually"
+    "mentioning bring brings brought up raise raises raised feature features featured actually come comes came "
+    "collection database archive throw threw thrown out"
 ))
 GENERIC_SHARE = 0.08  # a word in more than this share of passages names no topic
 
@@ -98,7 +100,9 @@ def is_set_question(text: str, catalog: Catalog) -> bool:
     opener = _LIST_OPENER.search(text)
     if not opener:
         return False
-    head = text[opener.start():].split("?")[0]
+    head = text[opener.start():].lstrip("-\u2013\u2014:;,.?! ").split("?")[0]
+    if re.match(r"\W*which ones\W*$", head, re.I):  # "... in any of Eastmoor's cases? Which ones?"
+        return bool(re.search(r"\b(?:decisions|cases|complaints)\b", text, re.I))
     # "which complaints did the Ombudsman uphold?" is about a set, "which complaints can it look at?" not
     nouns = re.search(r"^\W*\w+(?:\s+\w+(?:['\u2019]s)?){0,6}?\s+(?:decisions|cases|rulings|"
                       r"complaints(?!\s+(?:can|could|will|would|should|may|might|must|does|do)\b))\b", head, re.I)
