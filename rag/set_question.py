@@ -27,7 +27,8 @@ _COUNT = re.compile(r"(?:^|[-\u2013\u2014:;,.?!]\s)\s*how many\b"
 # A clause setting values aside: they are not the set asked for.
 _SET_ASIDE = re.compile(r"\b(?:rather than|other than|instead of|except(?: for)?|excluding|apart from|not about|"
                         r"but not|not counting|ignoring|(?:setting|putting) aside)\b[^,.;:?]*|"
-                        r"\bleaving\b[^,.;:?]*?\b(?:aside|to one side|out)\b", re.I)
+                        r"\bleaving (?:aside|to one side|out)\b[^,.;:?]*|"
+                        r"\bleaving\b[^,.;:?]*?\b(?:aside|to one side)\b", re.I)
 _MONEY = re.compile(r"\b(?:paid|pay|payments?|compensation|compensated|financial remedy|money)\b", re.I)
 # The three outcomes in the words people use for them, which are the Ombudsman's own: it "found
 # fault" (upheld), found "no fault" (not upheld), or would not investigate (closed after initial

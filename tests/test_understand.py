@@ -116,6 +116,17 @@ def test_set_questions_resolve_their_words_against_the_index(catalog, question, 
     assert got == want
 
 
+@pytest.mark.parametrize("question, aside", [
+    ("Which fostering complaints were upheld, leaving aside Westbridge?", None),
+    ("Leaving fostering to one side, which decisions were upheld?", "Fostering"),
+    ("Which decisions were upheld, leaving aside fostering?", "Fostering"),
+    ("Which decisions about young people leaving care were upheld, out of interest?", None),
+])
+def test_what_a_set_question_sets_aside(catalog, question, aside):
+    q = understand(question, catalog)
+    assert q.set_aside == ((("subcategory", aside),) if aside else ())
+
+
 def test_words_about_the_collection_or_how_a_value_comes_up_are_no_topic(catalog):
     for question in ("How many Ombudsman decisions in the collection were made in the first half of 2023?",
                      "How many of these decisions come under fostering, and which are they?",
