@@ -104,9 +104,12 @@ def is_set_question(text: str, catalog: Catalog) -> bool:
     head = text[opener.start():].lstrip("-\u2013\u2014:;,.?! ").split("?")[0]
     if re.match(r"\W*which ones\W*$", head, re.I):  # "... in any of Eastmoor's cases? Which ones?"
         return bool(re.search(r"\b(?:decisions|cases|complaints)\b", text, re.I))
-    # "which complaints did the Ombudsman uphold?" is about a set, "which complaints can it look at?" not
+    # "which complaints did the Ombudsman uphold?" is about a set; "which complaints can it look
+    # at?" and "which complaints procedure applies?" are not
     nouns = re.search(r"^\W*\w+(?:\s+\w+(?:['\u2019]s)?){0,6}?\s+(?:decisions|cases|rulings|"
-                      r"complaints(?!\s+(?:can|could|will|would|should|may|might|must|does|do)\b))\b", head, re.I)
+                      r"complaints(?!\s+(?:can|could|will|would|should|may|might|must|does|do|procedures?|"
+                      r"process(?:es)?|system|stages?|route|polic(?:y|ies)|officers?|teams?|panels?)\b))\b",
+                      head, re.I)
     return bool(nouns) or (bool(_DECISION_NOUN.search(head)) and bool(_index_values_named(text, catalog, said=False)))
 
 

@@ -147,6 +147,7 @@ def test_a_value_the_index_does_not_hold_is_not_a_filter(catalog):
     "What complaints can the Ombudsman not investigate?",
     "Must a council involve a non-resident parent in a single assessment?",
     "Which complaints can the Ombudsman look into?",
+    "Which complaints procedure applies to special guardianship support?",
 ])
 def test_questions_that_are_not_about_sets(catalog, question):
     q = understand(question, catalog)
