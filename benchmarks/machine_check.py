@@ -28,6 +28,7 @@ PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
 from evals.__main__ import run_set  # noqa: E402
+from evals.run import SETS  # noqa: E402
 from rag.embed import OnnxMiniLMEmbedder  # noqa: E402
 from rag.machine import cpu_signature  # noqa: E402
 
@@ -109,7 +110,7 @@ def replay(args: argparse.Namespace) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("step", choices=["record", "embed", "replay"])
-    parser.add_argument("--set", default="samples", choices=["samples", "synthetic", "confirm"])
+    parser.add_argument("--set", default="samples", choices=list(SETS))
     parser.add_argument("--out", type=Path, default=PROJECT / "var" / "machine-check")
     args = parser.parse_args()
     {"record": record, "embed": embed, "replay": replay}[args.step](args)
