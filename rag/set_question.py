@@ -141,13 +141,10 @@ def _category_names(catalog: Catalog, official: bool = False) -> dict[str, str]:
     return names
 
 
-def _named_by_key(text: str, catalog: Catalog, key: str) -> list[str]:
-    """The index's values of one field that a set question names, leaving out the ones it sets
-    aside ("rather than children's services", "apart from fostering")."""
-    text = _SET_ASIDE.sub(" ", text)
-    if key != "category":
-        return _named_values(text, catalog.values(key))
-    names = _category_names(catalog)
+def _values_named(text: str, catalog: Catalog, key: str) -> list[str]:
+    """The index's values of one field that the text names (categories also by the names people
+    use for them, each mapped to the index's own)."""
+    names = _category_names(catalog) if key == "category" else {v: v for v in catalog.values(key)}
     return list(dict.fromkeys(names[n] for n in _named_values(text, list(names))))
 
 
@@ -155,12 +152,13 @@ def resolve_set_filters(text: str, catalog: Catalog, base: Filters) -> Filters:
     """The filters the question's own words add to the user's, each resolved against what the
     index holds; the user's own filters win where they differ."""
     changes: dict = {}
+    kept = _SET_ASIDE.sub(" ", text)  # what a clause sets aside is no filter ("rather than fostering")
     for key in ("outcome", "subcategory", "category"):
-        named = _named_by_key(text, catalog, key)
+        named = _values_named(kept, catalog, key)
         if len(named) == 1:
             changes[key] = named[0]
     if "outcome" not in changes:
-        said = next((outcome for pattern, outcome in OUTCOME_WORDS if pattern.search(_SET_ASIDE.sub(" ", text))), None)
+        said = next((outcome for pattern, outcome in OUTCOME_WORDS if pattern.search(kept)), None)
         held = [o for o in catalog.values("outcome") if said and (o.lower() == said or o.lower().startswith(said))]
         if held:
             changes["outcome"] = held[0]
@@ -182,12 +180,8 @@ def set_aside_values(text: str, catalog: Catalog) -> tuple[tuple[str, str], ...]
     clauses = " ; ".join(m.group(0) for m in _SET_ASIDE.finditer(text))
     if not clauses:
         return ()
-    names = {"category": _category_names(catalog)}
-    out = []
-    for key in ("outcome", "subcategory", "category"):
-        values = names.get(key) or {v: v for v in catalog.values(key)}
-        out += [(key, values[n]) for n in _named_values(clauses, list(values))]
-    return tuple(dict.fromkeys(out))
+    keys = ("outcome", "subcategory", "category")
+    return tuple((key, value) for key in keys for value in _values_named(clauses, catalog, key))
 
 
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",

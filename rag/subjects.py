@@ -97,8 +97,7 @@ def names() -> tuple[tuple[str, str, tuple[str, ...]], ...]:
 
 def _is_category(category: str, shown: str) -> bool:
     """Is the name shown the category itself (or one of its former names), not a subcategory?"""
-    return shown in (category, *FORMER_NAMES.get(category, ())) or any(
-        shown in _parts(name) for name in (category, *FORMER_NAMES.get(category, ())))
+    return any(shown in _parts(name) for name in (category, *FORMER_NAMES.get(category, ())))
 
 
 def _written(text: str) -> tuple[str, ...]:
