@@ -27,6 +27,7 @@ from evals.run import (
     load_decisions,
     load_questions,
     score_question,
+    store_name,
     summarise,
 )
 from rag import Bot, RagError, Settings
@@ -52,13 +53,13 @@ def run_set(name: str, store: Path, backend: str = "extractive", with_baseline: 
             embedder: Any = None) -> dict:
     """Ingest the set's corpus into its own store, ask every question, score ours and the baseline's.
     `embedder`: the settings' own unless given (the tests compare the ONNX and PyTorch models)."""
-    settings = Settings.from_env(store_dir=store / name / "store", backend=backend)
+    settings = Settings.from_env(store_dir=store / store_name(name) / "store", backend=backend)
     bot = Bot(settings, embedder=embedder)
     files = corpus_files(name)
     bot.ingest(files, prune=True)
     questions = load_questions(name)
     decisions = load_decisions(files)
-    baseline = Baseline(files, bot.embedder) if with_baseline else None
+    baseline = _baseline(files, bot) if with_baseline else None
     rows = [score_question(bot, q, decisions, baseline) for q in questions]
     summary = summarise(rows, questions)
     if backend == "openai":
@@ -69,6 +70,17 @@ def run_set(name: str, store: Path, backend: str = "extractive", with_baseline: 
     return {"name": name, "decisions": len(decisions), "summary": summary, "rows": rows,
             "limits": limits_key(name, bot.embedder_name),
             "embedder": {"name": bot.embedder_name, "build": getattr(bot.embedder, "build", "?")}}
+
+
+_BASELINES: dict[tuple, Baseline] = {}
+
+
+def _baseline(files: list[Path], bot: Bot) -> Baseline:
+    """The tutorial pipeline over these files with this model, built once for the sets that share them."""
+    key = (tuple(files), bot.embedder_name)
+    if key not in _BASELINES:
+        _BASELINES[key] = Baseline(files, bot.embedder)
+    return _BASELINES[key]
 
 
 def limits_key(name: str, embedder: str) -> str:

@@ -1,6 +1,6 @@
 """Run a question set through the public `rag` API and the baseline, and score both.
 
-There are four sets, each asked over its own corpus and reported apart (a rule tuned on one must
+There are five sets, each asked over its own corpus and reported apart (a rule tuned on one must
 hold on the others): `samples`, written about the five bundled real decisions; `synthetic`,
 written blind (by someone who had not seen the retrieval rules) over 46 synthetic decisions in
 data/synthetic plus the five samples as distractors; `confirm`, written blind in session 15
@@ -8,7 +8,9 @@ over 15 more synthetic decisions in data/confirm, asked over all 66 (first measu
 rule was tuned to it: a check of how the rules carry to decisions nobody tuned for); and `mixed`,
 written blind in session 16 over 8 more synthetic decisions filed under other categories than
 children's care (data/mixed: adult care, health, education, housing, council tax), asked over
-all 74, as an index of more than one category is.
+all 74, as an index of more than one category is; and `fresh`, written blind in session 17 over the
+same 74 (set questions in everyday words, unanswerable questions close to what the decisions cover,
+specific facts in the user's own words), first run before any change it led to.
 """
 
 from __future__ import annotations
@@ -45,7 +47,15 @@ SETS = {
     "confirm": (EVALS_DIR / "sets" / "confirm", (DATA / "decisions", DATA / "synthetic", DATA / "confirm")),
     "mixed": (EVALS_DIR / "sets" / "mixed",
               (DATA / "decisions", DATA / "synthetic", DATA / "confirm", DATA / "mixed")),
+    "fresh": (EVALS_DIR / "sets" / "fresh",
+              (DATA / "decisions", DATA / "synthetic", DATA / "confirm", DATA / "mixed")),
 }
+
+
+def store_name(name: str) -> str:
+    """The first set asked over the same decisions: sets sharing a corpus share its store, so it is
+    built (and its model run over the decisions) once."""
+    return next(other for other in SETS if SETS[other][1] == SETS[name][1])
 
 
 def load_questions(name: str = "samples") -> list[dict]:

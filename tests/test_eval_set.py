@@ -26,6 +26,7 @@ MINIMUM = {
                         "follow-up": 2, "set": 2}),
     "mixed": (30, 4, {"lookup": 10, "powers": 4, "remedy": 3, "outcome": 3, "set": 4, "unanswerable": 4,
                       "follow-up": 1}),
+    "fresh": (30, 8, {"set": 12, "unanswerable": 8, "fact": 6}),
 }
 
 
