@@ -247,8 +247,9 @@ def answer_from(q: Question, retrieval: Retrieval, catalog: Catalog, also: list[
                        "advise you on it: each turns on its own facts. For advice, ask an advice service or a "
                        "solicitor; what the Ombudsman decided in similar cases may still help.")
     if q.asks_current:
-        return abstain(question, hits, f"The decisions record what happened at the time; they cannot tell you "
-                       f"the {FACT_WORDS[q.fact_kind]} as it stands today. Ask the council for its current figures.")
+        return abstain(question, hits, f"The decisions record what happened in each case at the time; they "
+                       f"cannot tell you the {FACT_WORDS.get(q.fact_kind, 'figure')} as it stands today or across "
+                       "cases. Ask the council (or the Ombudsman, for its own statistics) for current figures.")
     if not supported(q, retrieval, catalog):
         return abstain(question, hits, outside_reason(q))
     if not states_the_fact(q, hits):

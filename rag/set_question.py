@@ -18,15 +18,20 @@ from rag.filters import Filters
 from rag.lexical import STOPWORDS, match_words, stems
 from rag.subjects import FORMER_NAMES
 
-# A listing opener at the start of the question or of a clause ("For a piece I'm writing - which ...").
-_LIST_OPENER = re.compile(r"(?:^|[-\u2013\u2014:;,.?!]\s)\s*(?:(?:in|of|for|from|among|on|out of)\s+)?"
-                          r"(?:how many|which|what|list|show(?: me)?|are there|find|name|give me|tell me)\b", re.I)
+# A listing opener at the start of the question or of a clause ("For a piece I'm writing - which
+# ..."), or after a request ("can you list", "I'd like to know which"); "where has the Ombudsman
+# found..." asks in which cases.
+_LIST_OPENER = re.compile(r"(?:^|[-\u2013\u2014:;,.?!]\s|\b(?:(?:can|could|would|will) you|please|to know|"
+                          r"wondering|tell me|show me)\s)\s*(?P<word>(?:(?:in|of|for|from|among|on|out of)\s+)?"
+                          r"(?:how many|which|what|list|show(?: me)?|are there|find|name|give me|tell me|"
+                          r"where(?=\s+(?:has|have|did|does|do)\s+(?:the ombudsman|it|they)\b)))\b", re.I)
 _DECISION_NOUN = re.compile(r"\b(?:decisions?|cases|complaints|rulings|investigations|ones)\b", re.I)
-_COUNT = re.compile(r"(?:^|[-\u2013\u2014:;,.?!]\s)\s*how many\b"
+_COUNT = re.compile(r"(?:^|[-\u2013\u2014:;,.?!]\s)\s*(?P<word>how many)\b"
                     r"(?!\s+(?:days|weeks|months|years|hours|times|visits|sessions|pounds)\b)", re.I)
 # A clause setting values aside: they are not the set asked for.
-_SET_ASIDE = re.compile(r"\b(?:rather than|other than|instead of|except(?: for)?|excluding|apart from|not about|"
+_SET_ASIDE = re.compile(r"\b(?:rather than|other than|instead of|except(?: for)?|excluding|apart from|not about|outside(?: of)?|"
                         r"but not|not counting|ignoring|(?:setting|putting) aside)\b[^,.;:?]*|"
+                        r"(?<=,)\s*not\s+(?!only\b|just\b|even\b|yet\b|sure\b)[^,.;:?]*|"
                         r"\bleaving (?:aside|to one side|out)\b[^,.;:?]*|"
                         r"\bleaving\b[^,.;:?]*?\b(?:aside|to one side)\b", re.I)
 _MONEY = re.compile(r"\b(?:paid|pay|payments?|compensation|compensated|financial remedy|money)\b", re.I)
@@ -38,10 +43,11 @@ _CLOSED = re.compile(r"\bclosed\b|\bnot investigated\b|\bwithout (?:an )?investi
                      r"will not|won't|not) "
                      r"(?:to )?(?:investigate|look (?:into|at))\b|\bturn(?:ed|s)? (?:\w+ )?away\b", re.I)
 _NO_FAULT = re.compile(r"\b(?:no fault|not at fault|nothing wrong|cleared the council|"
-                       r"(?:did not|didn't|does not|doesn't|failed to) find (?:any )?fault|"
+                       r"(?:did not|didn't|does not|doesn't|failed to) (?:find (?:any )?fault|uphold)|"
                        r"(?:found|find|decided|sided) (?:in favour of|for|with) the council)\b", re.I)
 _PEOPLE = r"(?:family|families|complainants?|parents?|carers?|mother|father|mum|dad|(?:person|people) complaining)"
-_FAULT = re.compile(rf"\b(?:(?:found|find|finds|finding) (?:the council )?(?:at )?fault|(?:found|find|decided) against|"
+_FAULT = re.compile(rf"\b(?:(?:found|find|finds|finding) (?:(?:the|a) council )?(?:at )?fault|uph(?:o|e)ld(?:s|ing)?|"
+                    rf"(?:found|find|decided|ruled|went|go|goes) against|"
                     rf"sid(?:e|ed|es|ing) with the {_PEOPLE}|in favour of the {_PEOPLE}|(?:got it|went) wrong)\b", re.I)
 OUTCOME_WORDS = ((_CLOSED, "closed"), (_NO_FAULT, "not upheld"), (_FAULT, "upheld"))
 _YEAR = re.compile(r"\b(in|since|from|after|before|until|during)?\s*((?:19|20)\d{2})(?:\s+(or|and)\s+"
@@ -55,14 +61,35 @@ _SET_WORDS = frozenset(stems(
     "refused declined chose issued published decided given reached dated uphold upholding ombudsmans "
     "later earlier onwards here there kind kinds sort sorts type types whatever mention mentions mentioned "
     "mentioning bring brings brought up raise raises raised feature features featured actually come comes came "
-    "collection database archive throw threw thrown out"
+    "collection database archive throw threw thrown out hold holds held contain contains include includes "
+    "cover covers covered mean"
+))
+# Words of grammar, not of subject: what is left of a question in everyday words once its set words
+# are out ("how many complaints against X does the collection hold").
+_FUNCTION_WORDS = frozenset(stems(
+    "above across against along already although always among amongst another anyone anything anywhere "
+    "around away because become becomes became behind below beside besides between beyond both "
+    "cannot down during each either else elsewhere enough even ever every everyone everything everywhere "
+    "few further hence here however just least less like many meanwhile much neither never nevertheless "
+    "next nobody none nor nothing now nowhere off often once one ones onto others otherwise ourselves "
+    "perhaps quite really same several since somehow someone something sometime sometimes somewhere still "
+    "therefore though through throughout thus together too toward towards until upon very via whatever "
+    "whether while whoever whole whose within without yet done doing got get gets getting isn't aren't "
+    "wasn't weren't don't doesn't didn't won't wouldn't can't couldn't hasn't haven't hadn't"
 ))
 GENERIC_SHARE = 0.08  # a word in more than this share of passages names no topic
 
 
-def set_opener(text: str) -> re.Match | None:
-    """Where a set question's listing opener is ("which", "how many"...), if it has one."""
-    return _LIST_OPENER.search(text) or _COUNT.search(text)
+def set_clause(text: str) -> str:
+    """The sentence asking for the set, from its listing opener ("which", "how many"...) to its end:
+    what comes before sets the scene ("As a parent who has been through..."), what comes after adds
+    conditions, not a topic ("... against the council? Leave out anything that isn't ...")."""
+    opener = _LIST_OPENER.search(text) or _COUNT.search(text)
+    if not opener:
+        return text
+    rest = text[opener.start("word"):]
+    end = re.search(r"[?!]|\.(?:\s|$)", rest)
+    return rest[: end.start()] if end else rest
 
 
 def _mentions(words: list[str], value: str) -> tuple[int, int] | None:
@@ -102,11 +129,13 @@ def is_set_question(text: str, catalog: Catalog) -> bool:
     if not opener:
         return False
     head = text[opener.start():].lstrip("-\u2013\u2014:;,.?! ").split("?")[0]
+    if re.match(r"\W*where\b", head, re.I):  # "where has the Ombudsman found fault over ...?"
+        return any(p.search(head) for p, _ in OUTCOME_WORDS) or bool(_index_values_named(head, catalog, said=False))
     if re.match(r"\W*which ones\W*$", head, re.I):  # "... in any of Eastmoor's cases? Which ones?"
         return bool(re.search(r"\b(?:decisions|cases|complaints)\b", text, re.I))
     # "which complaints did the Ombudsman uphold?" is about a set; "which complaints can it look
     # at?" and "which complaints procedure applies?" are not
-    nouns = re.search(r"^\W*\w+(?:\s+\w+(?:['\u2019]s)?){0,6}?\s+(?:decisions|cases|rulings|"
+    nouns = re.search(r"^\W*\w+(?:\s+\w+(?:['\u2019]s)?){0,8}?\s+(?:decisions|cases|rulings|"
                       r"complaints(?!\s+(?:can|could|will|would|should|may|might|must|does|do|procedures?|"
                       r"process(?:es)?|system|stages?|route|polic(?:y|ies)|officers?|teams?|panels?)\b))\b",
                       head, re.I)
@@ -262,7 +291,7 @@ def topic_of(text: str, catalog: Catalog) -> str:
         text = pattern.sub(" ", text)
     words = re.findall(r"[A-Za-z][A-Za-z'\u2019-]+", without_dates(_SET_ASIDE.sub(" ", text)))
     stem = [(stems(w) or [""])[0] for w in words]
-    kept = [bool(s) and s not in _SET_WORDS | councils | common | named for s in stem]
+    kept = [bool(s) and s not in _SET_WORDS | _FUNCTION_WORDS | councils | common | named for s in stem]
     if sum(kept) == 1:
         # A lone word left is often half a name whose other half is common or a named value:
         # "care leavers" is not about "leavers", "mental health" not about "mental".  (Beside a
@@ -270,6 +299,6 @@ def topic_of(text: str, catalog: Catalog) -> str:
         # fostering decision.)
         one = kept.index(True)
         for j in (one - 1, one + 1):
-            if 0 <= j < len(stem) and stem[j] and stem[j] not in _SET_WORDS | councils:
+            if 0 <= j < len(stem) and stem[j] and stem[j] not in _SET_WORDS | _FUNCTION_WORDS | councils:
                 kept[j] = True
     return " ".join(w for w, keep in zip(words, kept) if keep)

@@ -33,7 +33,7 @@ from rag.catalog import Catalog
 from rag.filters import Filters
 from rag.guard import index_text
 from rag.refs import REF_IN_TEXT
-from rag.set_question import is_set_question, resolve_set_filters, set_aside_values, set_opener, topic_of
+from rag.set_question import is_set_question, resolve_set_filters, set_aside_values, set_clause, topic_of
 from rag.subjects import outside_subjects
 
 # ---------------------------------------------------------------------------------------------
@@ -130,6 +130,25 @@ FACT_PATTERNS = {
 # or a prediction or advice about the user's own case.
 ASKS_CURRENT = re.compile(r"\b(?:current(?:ly)?|now|nowadays|today|at the moment|this year|these days|latest)\b",
                           re.I)
+# A figure asked for as a standing practice, in the habitual present ("how much does Fernleigh pay
+# former foster carers?", "how much are foster carers paid?"), or across cases ("what percentage
+# ... each year", "on average"): a decision records one case at the time it was decided, so it can
+# state what was paid then, never what is paid now or usually.  Not the Ombudsman's own practice
+# ("how much does the Ombudsman award for distress?": its guidance on remedies is quoted in
+# decisions), and not a duty ("what does a council have to pay?").
+_STANDING = re.compile(r"\b(?:does|do|will)\s+(?!the ombudsman\b)(?!(?:\w+\s+){0,5}?(?:have|has|need|got)\s+to\b)"
+                       r"(?:[\w'\u2019-]+\s+){1,6}?(?:pay|give|charge|spend|offer|award|allow|provide)\b|"
+                       r"\b(?:is|are)\s+(?:[\w'\u2019-]+\s+){1,5}?paid\b", re.I)
+_FIGURE = re.compile(r"\bhow (?:much|many)\b|\bwhat (?:[\w'\u2019]+ ){0,6}(?:rate|fee|amount|allowance|sum|figure|"
+                     r"payment|price|cost)s?\b", re.I)
+_ACROSS_CASES = re.compile(r"\bwhat (?:percentage|proportion|share)\b|\bon average\b", re.I)
+
+
+def asks_standing_figure(text: str) -> bool:
+    """Does the question ask for a figure as it stands, or across cases, which no decision states?"""
+    return bool(_ACROSS_CASES.search(text) or (_STANDING.search(text) and _FIGURE.search(text)))
+
+
 ASKS_ADVICE = re.compile(r"\b(?:will|would|could) (?:i|we) win\b|\bmy chances\b|\bchances? of (?:winning|success)\b|"
                          r"\bshould (?:i|we) (?:sue|take (?:them|the council) to court)\b|"
                          r"\bdo (?:i|we) have a (?:\w+ )?case\b|\bis it worth (?:complaining|suing|it)\b", re.I)
@@ -207,7 +226,6 @@ def understand(asked: str, catalog: Catalog, filters: Filters | None = None, con
     council_refs = catalog.council_refs_in(search) or (catalog.council_refs_in(context) if context else set())
     is_set = is_set_question(search, catalog)
     set_filters = resolve_set_filters(search, catalog, filters) if is_set else filters
-    opener = set_opener(search)
     outside = outside_subjects(search, catalog)
     return Question(
         asked=asked, search=search, embed=embed or search, context=context, filters=set_filters,
@@ -215,9 +233,10 @@ def understand(asked: str, catalog: Catalog, filters: Filters | None = None, con
         unknown_councils=tuple(unknown_councils(search, catalog)),
         outside_subjects=tuple(label for label, _ in outside),
         unheard_subjects=tuple(label for label, unheard in outside if unheard), is_set=is_set,
-        topic=topic_of(search[opener.start() if opener else 0:], catalog) if is_set else "",
+        topic=topic_of(set_clause(search), catalog) if is_set else "",
         fact_kind=(kind := fact_kind(search)), fact_unit=fact_unit(search, kind),
-        asks_current=kind in ("amount", "rate") and bool(ASKS_CURRENT.search(search)),
+        asks_current=asks_standing_figure(search) or bool(
+            ASKS_CURRENT.search(search) and (kind in ("amount", "rate") or _FIGURE.search(search))),
         asks_advice=bool(ASKS_ADVICE.search(search)),
         boosts=tuple((kinds, factor) for pattern, kinds, factor in INTENT_BOOSTS if pattern.search(search)),
         about_allegations=bool(ABOUT_THE_ALLEGATIONS.search(search)), asks_fault=bool(ASKS_FAULT.search(search)),
