@@ -28,6 +28,7 @@ _FIELD_RE = re.compile(r"^\s*(Category|Decision date|Decision|Synthetic)\s*:\s*(
 _SUMMARY_RE = re.compile(r"^\s*Summary\s*:\s*(?P<text>\S.*?)\s*$")
 _NUMBERED_RE = re.compile(r"^(?P<indent>\s*)(?P<num>\d+)\.\s+(?P<text>\S.*)$")
 _DASH_RE = re.compile(r"^-\s+(?P<text>\S.*)$")
+_NESTED_DASH_RE = re.compile(r"^\s+-(?:\s+(?P<text>\S.*))?$")  # indented: an item of a nested list
 _BULLET_RE = re.compile(r"^\s*[•▪◦·]\s*\S")
 _LETTERED_RE = re.compile(r"^[A-Z]\)\s+\S")
 
@@ -46,6 +47,7 @@ _FURNITURE = {"back to top", "the ombudsman's final decision:", "print this page
 SECTION_HEADINGS = {
     "the complaint": "complaint",
     "complaint": "complaint",
+    "complaint background": "complaint",
     "what i have investigated": "scope",
     "what i have and have not investigated": "scope",
     "what i have not investigated": "scope",
@@ -151,7 +153,7 @@ def _read_header(lines: list[str]) -> tuple[_Header, int]:
         line = lines[i]
         field_match = _FIELD_RE.match(line)
         summary_match = _SUMMARY_RE.match(line)
-        if not line.strip() or _plain(line) in _FURNITURE:
+        if not line.strip() or _plain(line) in _FURNITURE or _contents_entry(line):
             pass
         elif field_match:
             value = field_match.group(2)
@@ -166,6 +168,12 @@ def _read_header(lines: list[str]) -> tuple[_Header, int]:
             break
         i += 1
     return header, i
+
+
+def _contents_entry(line: str) -> bool:
+    """A line of the list of sections some pages put above the statement ("- The complaint")."""
+    dash = _DASH_RE.match(line)
+    return bool(dash and SECTION_HEADINGS.get(_plain(dash.group("text"))))
 
 
 def _value_below(lines: list[str], i: int) -> tuple[str, int]:
@@ -211,12 +219,14 @@ class _Body:
     paragraphs: list[dict] = field(default_factory=list)
     in_list: bool = False  # dash layout: inside a list introduced by a line ending with ':'
     fresh: bool = True  # a heading was just read, so the next item opens a paragraph
+    sub_next: int = 0  # numbered layout: the number the next item of a list copied flat would have
 
     def start(self, text: str) -> None:
         self.paragraphs.append(
             {"section": self.section, "kind": self.kind, "heading": self.heading, "lines": [text]}
         )
         self.in_list = self.fresh = False
+        self.sub_next = 0
 
     def extend(self, text: str) -> None:
         if self.paragraphs:
@@ -259,6 +269,19 @@ def _continues_list(previous: str, text: str) -> bool:
     return text[:1].islower() or prev.endswith((";", ",", ":")) or prev.endswith((" and", " or"))
 
 
+def _in_flat_sublist(body: _Body, number: int, text: str) -> bool:
+    """Numbered layout: is this item, at the paragraphs' own indent, really an item of a list
+    nested in the paragraph before, copied without its indent?  Such a list restarts at 1 after a
+    line ending with ':' and its items start lower-case; it runs on while the numbers follow and
+    the items read as a list's ("did not update...", or after a line ending with ';' or 'and')."""
+    if not body.paragraphs or body.fresh:
+        return False
+    last = body.last_line.rstrip()
+    if number == 1 and body.sub_next == 0:
+        return last.endswith(":") and text[:1].islower()
+    return number == body.sub_next and (text[:1].islower() or last.endswith((";", ",", " and", " or")))
+
+
 def _walk_body(lines: list[str], exact: bool) -> list[dict]:
     if not exact and not any(_DASH_RE.match(line) for line in lines):
         return _walk_lines(lines)
@@ -272,9 +295,17 @@ def _walk_body(lines: list[str], exact: bool) -> list[dict]:
         numbered = _NUMBERED_RE.match(line)
         dash = _DASH_RE.match(line)
         if exact and numbered and len(numbered.group("indent")) <= top_indent:
-            body.start(numbered.group("text"))
+            number, text = int(numbered.group("num")), numbered.group("text")
+            if _in_flat_sublist(body, number, text):
+                body.extend(line.strip())
+                body.sub_next = number + 1
+            else:
+                body.start(text)
         elif exact and (numbered or _BULLET_RE.match(line)) and body.paragraphs:
             body.extend(line.strip())
+        elif not exact and _NESTED_DASH_RE.match(line) and body.paragraphs:
+            if _NESTED_DASH_RE.match(line).group("text"):
+                body.extend(line.strip())
         elif not exact and dash:
             item = dash.group("text")
             opens_list = body.last_line.rstrip().endswith(":")

@@ -29,8 +29,8 @@ _DECISION_NOUN = re.compile(r"\b(?:decisions?|cases|complaints|rulings|investiga
 _COUNT = re.compile(r"(?:^|[-\u2013\u2014:;,.?!]\s)\s*(?P<word>how many)\b"
                     r"(?!\s+(?:days|weeks|months|years|hours|times|visits|sessions|pounds)\b)", re.I)
 # A clause setting values aside: they are not the set asked for.
-_SET_ASIDE = re.compile(r"\b(?:rather than|other than|instead of|except(?: for)?|excluding|apart from|not about|outside(?: of)?|"
-                        r"but not|not counting|ignoring|(?:setting|putting) aside)\b[^,.;:?]*|"
+_SET_ASIDE = re.compile(r"\b(?:rather than|other than|instead of|except(?: for)?|excluding|apart from|not about|"
+                        r"outside(?: of)?|but not|not counting|ignoring|(?:setting|putting) aside)\b[^,.;:?]*|"
                         r"(?<=,)\s*not\s+(?!only\b|just\b|even\b|yet\b|sure\b)[^,.;:?]*|"
                         r"\bleaving (?:aside|to one side|out)\b[^,.;:?]*|"
                         r"\bleaving\b[^,.;:?]*?\b(?:aside|to one side)\b", re.I)

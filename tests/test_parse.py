@@ -247,3 +247,56 @@ def test_a_summary_page_whose_labels_have_their_values_below_them():
                      (4, "remedy", False), (5, "remedy", False), (6, "remedy", False)]
     assert decision.paragraphs[4].text == "pay her £400 for the distress and the time and trouble caused."
     assert "Cookie" not in decision.text and decision.url.endswith("/children-s-care-services/fostering/16-905-321")
+
+
+# Layouts found in session 17 by parsing 71 real decision pages from stored copies (the check is
+# described in docs/layout.md); the texts below are written for the tests, in those layouts.
+_HEAD = ("Upfield Borough Council (23 000 111)\n\nCategory : Children's care services > Fostering\n\n"
+         "Decision : Upheld\n\nDecision date : 01 Feb 2024\n\nThe Ombudsman's final decision:\n\n"
+         "Summary: The Council was slow to answer a foster carer's complaint.\n\n")
+
+
+def test_a_nested_list_copied_at_the_paragraphs_indent_stays_in_its_paragraph():
+    """Items restarting at 1 after a line ending with ':' and starting lower-case belong to the
+    paragraph before, though copied without their indent; the official numbers run on after them."""
+    text = _HEAD + (
+        "The complaint\n\n"
+        "  1. Mrs B complains the Council:\n"
+        "  1. did not tell her the placement was ending;\n"
+        "  2. lost the notes of her review; and\n"
+        "  3. did not reply to her letter.\n"
+        "  1. Mrs B says this caused her distress.\n"
+        "  2. The Council told us:\n"
+        "  1. It has since changed its procedure.\n")
+    d = parse_decision(text)
+    assert [p.number for p in d.paragraphs] == [1, 2, 3, 4]
+    assert "lost the notes of her review" in d.paragraphs[0].text
+    assert d.paragraphs[1].text.startswith("Mrs B says")
+    assert d.paragraphs[3].text == "It has since changed its procedure."  # capitalised: a paragraph of its own
+
+
+def test_a_list_of_sections_above_the_statement_is_not_part_of_it():
+    """Some pages list the statement's sections between the reference and the summary."""
+    text = ("Upfield Borough Council (23 000 111)\n- The complaint\n- What I found\n- Final decision\n"
+            "The Ombudsman's final decision:\nSummary: The Council was slow to answer a complaint.\n"
+            "The complaint\n- Mrs B complains the Council was slow.\nWhat I found\n- It took 30 weeks.\n")
+    d = parse_decision(text)
+    assert d.summary == "The Council was slow to answer a complaint."
+    assert [(p.number, p.section_kind) for p in d.paragraphs] == [(1, "complaint"), (2, "findings")]
+
+
+def test_indented_dash_items_belong_to_their_paragraph_and_none_is_a_heading():
+    """In the dash layout an indented item is one of a nested list, however short ("...; and")."""
+    text = ("Upfield Borough Council (23 000 111)\nThe Ombudsman's final decision:\nSummary: Slow replies.\n"
+            "The complaint\n- Mrs B says the Council failed to:\n \n- reply to her first letter;\n"
+            " - review her plan; and\n - call back.\n \n- Mrs B says this caused her worry.\n")
+    d = parse_decision(text)
+    assert len(d.paragraphs) == 2
+    assert "review her plan; and" in d.paragraphs[0].text and "call back." in d.paragraphs[0].text
+    assert d.paragraphs[1].heading is None and d.paragraphs[1].text.startswith("Mrs B says this")
+
+
+def test_a_complaint_background_section_is_the_complaint():
+    d = parse_decision(_HEAD + "Complaint background\n\n  1. Mrs B has fostered since 2015.\n\n"
+                       "The complaint\n\n  1. Mrs B complains the Council was slow.\n")
+    assert [p.section_kind for p in d.paragraphs] == ["complaint", "complaint"]
