@@ -99,7 +99,7 @@ FACT_KINDS = (
     ("date", re.compile(r"\b(?:what|which) (?:date|day|month|year)\b|\b(?:by )?when (?:did|was|were|had)\b|"
                         r"\bon what date\b", re.I)),
     ("name", re.compile(r"\b(?:what|who) (?:is|was|were) (?:the )?names?\b|"
-                        r"\bwhat (?:is|was) (?:his|her|their) name\b|\bwhat (?:is|was) the \w+(?: \w+)?'s name\b|"
+                        r"\bwhat (?:is|was) (?:his|her|their) name\b|\bthe \w+(?: \w+)?['\u2019]s (?:full )?names?\b|"
                         r"\bwho was the (?:social worker|officer|manager)\b|"
                         r"\bwhich (?:private )?(?:company|firm|agency|provider|organisation|organization|charity)\b",
                         re.I)),

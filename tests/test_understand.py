@@ -259,6 +259,7 @@ def test_the_topic_leaves_out_set_words_preamble_and_named_values(catalog):
     ("How many weeks did the council take?", "duration"),
     ("By when did Hertfordshire have to send the apology?", "date"),
     ("What was the name of the social worker?", "name"),
+    ("Who runs the trust? I want the chief executive's name so I can write to them.", "name"),  # session 17
     ("Which private company ran the children's home?", "name"),
     ("how much contact must the council allow with my son in care?", None),
     ("Why was the mum kept on the ward for over a week?", None),
