@@ -30,10 +30,16 @@ _COUNT = re.compile(r"(?:^|[-\u2013\u2014:;,.?!]\s)\s*(?P<word>how many)\b"
                     r"(?!\s+(?:days|weeks|months|years|hours|times|visits|sessions|pounds)\b)", re.I)
 # A clause setting values aside: they are not the set asked for.
 _SET_ASIDE = re.compile(r"\b(?:rather than|other than|instead of|except(?: for)?|excluding|apart from|not about|"
-                        r"outside(?: of)?|but not|not counting|ignoring|(?:setting|putting) aside)\b[^,.;:?]*|"
+                        r"outside(?: of)?|but not|not counting|ignoring|(?:setting|putting) aside|nothing to do with|"
+                        r"leave out(?! (?:anything|everything|all)\b))\b[^,.;:?]*|"
                         r"(?<=,)\s*not\s+(?!only\b|just\b|even\b|yet\b|sure\b)[^,.;:?]*|"
                         r"\bleaving (?:aside|to one side|out)\b[^,.;:?]*|"
                         r"\bleaving\b[^,.;:?]*?\b(?:aside|to one side)\b", re.I)
+# Words that are neither filters nor the topic: examples of what is asked for ("like special needs
+# support or school transport", "such as housing"), "whatever the subject", "over the course of".
+_NO_CONDITION = re.compile(r"\b(?:like(?! to\b)|such as|for example|for instance|e\.g\.)\s[^.;:?!]*|"
+                       r"\b(?:whatever|whichever) (?:the )?(?:subject|topic|kind|type|outcome|result)\b|"
+                       r"\b(?:over|during|throughout|in) the course of\b", re.I)
 _MONEY = re.compile(r"\b(?:paid|pay|payments?|compensation|compensated|financial remedy|money)\b", re.I)
 # The three outcomes in the words people use for them, which are the Ombudsman's own: it "found
 # fault" (upheld), found "no fault" (not upheld), or would not investigate (closed after initial
@@ -48,7 +54,9 @@ _NO_FAULT = re.compile(r"\b(?:no fault|not at fault|nothing wrong|cleared the co
 _PEOPLE = r"(?:family|families|complainants?|parents?|carers?|mother|father|mum|dad|(?:person|people) complaining)"
 _FAULT = re.compile(rf"\b(?:(?:found|find|finds|finding) (?:(?:the|a) council )?(?:at )?fault|uph(?:o|e)ld(?:s|ing)?|"
                     rf"(?:found|find|decided|ruled|went|go|goes) against|"
-                    rf"sid(?:e|ed|es|ing) with the {_PEOPLE}|in favour of the {_PEOPLE}|(?:got it|went) wrong)\b", re.I)
+                    rf"sid(?:e|ed|es|ing) with the {_PEOPLE}|in favour of the {_PEOPLE}|"
+                    rf"on the {_PEOPLE}['\u2019]s? side|back(?:ed|s|ing)? (?:up )?the {_PEOPLE}|"
+                    rf"(?:got it|went) wrong)\b", re.I)
 OUTCOME_WORDS = ((_CLOSED, "closed"), (_NO_FAULT, "not upheld"), (_FAULT, "upheld"))
 _YEAR = re.compile(r"\b(in|since|from|after|before|until|during)?\s*((?:19|20)\d{2})(?:\s+(or|and)\s+"
                    r"(later|after|since|onwards|earlier|before))?\b", re.I)
@@ -120,9 +128,39 @@ def _named_values(text: str, values: list[str]) -> list[str]:
     return found
 
 
+# Asking for every decision of a kind in words other than an opener: "show me all of them",
+# "were there any adoption decisions...", "I need a list of...", "what did the Ombudsman decide
+# about ... in 2021?".  These make a set question only with a condition the index can check.
+_ASKS_ALL = re.compile(r"\b(?:show|list|give|tell)(?: me)? (?:them all|all|every|each)\b|\b(?:need|want) a list\b|"
+                       r"\blist (?:them|of|all|every)\b|\bwhich (?:ones|cases|decisions)\b|"
+                       r"\b(?:are|were|is|was) there any\b|\bhave there been\b|"
+                       r"\b(?:every|any|all(?: of)?(?: the)?) (?:[\w'\u2019]+ ){0,3}?"
+                       r"(?:decisions?|cases|complaints|rulings)\b", re.I)
+# "What did the Ombudsman decide about child protection complaints in 2021?" asks for a set (a date,
+# or a value with a noun for decisions); about a council and a situation ("...about Lowdale and the
+# teenager whose stuff was lost", "...the foster carer whose allowance stopped") it asks about one case.
+_DECIDED = re.compile(r"\bwhat (?:did|has|have) the ombudsman (?:decide|decided)\b", re.I)
+
+
+def _names_a_condition(text: str, catalog: Catalog) -> bool:
+    """Does the text name something a set is filtered by: a value the index holds, an outcome in
+    words, a date, a council?"""
+    return bool(_index_values_named(text, catalog) or any(p.search(text) for p, _ in OUTCOME_WORDS)
+                or dates_named(text) or catalog.council_refs_in(text))
+
+
 def is_set_question(text: str, catalog: Catalog) -> bool:
     """A question about which (or how many) decisions: a listing opener, and either a noun for
-    decisions or a value the index holds (a subcategory, an outcome)."""
+    decisions or a value the index holds (a subcategory, an outcome); or a request for all of a
+    kind of decision with a condition the index can check."""
+    if catalog.refs_in(text):
+        return False  # about the decision it names
+    conditions = _NO_CONDITION.sub(" ", text)
+    if _ASKS_ALL.search(text) and _names_a_condition(conditions, catalog):
+        return True
+    if _DECIDED.search(text) and (dates_named(conditions) or (
+            _DECISION_NOUN.search(conditions) and _index_values_named(conditions, catalog))):
+        return True
     if _COUNT.search(text):
         return bool(_DECISION_NOUN.search(text) or _index_values_named(text, catalog, said=False))
     opener = _LIST_OPENER.search(text)
@@ -181,19 +219,21 @@ def resolve_set_filters(text: str, catalog: Catalog, base: Filters) -> Filters:
     """The filters the question's own words add to the user's, each resolved against what the
     index holds; the user's own filters win where they differ."""
     changes: dict = {}
-    kept = _SET_ASIDE.sub(" ", text)  # what a clause sets aside is no filter ("rather than fostering")
+    kept = _NO_CONDITION.sub(" ", _SET_ASIDE.sub(" ", text))  # what is set aside is no filter ("rather than X")
     for key in ("outcome", "subcategory", "category"):
         named = _values_named(kept, catalog, key)
         if len(named) == 1:
             changes[key] = named[0]
     if "outcome" not in changes:
-        said = next((outcome for pattern, outcome in OUTCOME_WORDS if pattern.search(kept)), None)
-        held = [o for o in catalog.values("outcome") if said and (o.lower() == said or o.lower().startswith(said))]
+        held = _outcomes_in_words(kept, catalog)[:1]
         if held:
             changes["outcome"] = held[0]
     councils = {catalog.decisions[r]["council"] for r in catalog.council_refs_in(text)}
     if len(councils) == 1:
         changes["council"] = councils.pop()
+    for key, value in set_aside_values(text, catalog):  # named to be left out anywhere: no filter
+        if changes.get(key) == value:
+            del changes[key]
     changes.update(dates_named(text))
     if _MONEY.search(text):
         changes["financial_remedy"] = True
@@ -203,6 +243,13 @@ def resolve_set_filters(text: str, catalog: Catalog, base: Filters) -> Filters:
     return dataclasses.replace(base, **changes)
 
 
+def _outcomes_in_words(text: str, catalog: Catalog) -> list[str]:
+    """The index's outcome named in the Ombudsman's words ("found fault", "would not look into
+    it"), the first of OUTCOME_WORDS to match; none if the index holds no such outcome."""
+    said = next((outcome for pattern, outcome in OUTCOME_WORDS if pattern.search(text)), None)
+    return [o for o in catalog.values("outcome") if said and (o.lower() == said or o.lower().startswith(said))]
+
+
 def set_aside_values(text: str, catalog: Catalog) -> tuple[tuple[str, str], ...]:
     """The index's values a set question names in a clause setting them aside ("apart from
     fostering", "rather than the upheld ones"): the decisions listed leave them out."""
@@ -210,7 +257,10 @@ def set_aside_values(text: str, catalog: Catalog) -> tuple[tuple[str, str], ...]
     if not clauses:
         return ()
     keys = ("outcome", "subcategory", "category")
-    return tuple((key, value) for key in keys for value in _values_named(clauses, catalog, key))
+    named = [(key, value) for key in keys for value in _values_named(clauses, catalog, key)]
+    if not any(key == "outcome" for key, _ in named):  # "leave out the ones where the council was found at fault"
+        named += [("outcome", value) for value in _outcomes_in_words(clauses, catalog)[:1]]
+    return tuple(named)
 
 
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
@@ -289,7 +339,7 @@ def topic_of(text: str, catalog: Catalog) -> str:
     common = {w for w, n in lexical.doc_freq.items() if n > GENERIC_SHARE * max(1, len(lexical))}
     for pattern, _ in OUTCOME_WORDS:
         text = pattern.sub(" ", text)
-    words = re.findall(r"[A-Za-z][A-Za-z'\u2019-]+", without_dates(_SET_ASIDE.sub(" ", text)))
+    words = re.findall(r"[A-Za-z][A-Za-z'\u2019-]+", without_dates(_NO_CONDITION.sub(" ", _SET_ASIDE.sub(" ", text))))
     stem = [(stems(w) or [""])[0] for w in words]
     kept = [bool(s) and s not in _SET_WORDS | _FUNCTION_WORDS | councils | common | named for s in stem]
     if sum(kept) == 1:
