@@ -47,7 +47,8 @@ _MONEY = re.compile(r"\b(?:paid|pay|payments?|compensation|compensated|financial
 _CLOSED = re.compile(r"\bclosed\b|\bnot investigated\b|\bwithout (?:an )?investigat\w*|"
                      r"\b(?:refus(?:e|ed|es|ing)|declin(?:e|ed|es|ing)|chose not|would not|wouldn't|did not|didn't|"
                      r"will not|won't|not) "
-                     r"(?:to )?(?:investigate|look (?:into|at))\b|\bturn(?:ed|s)? (?:\w+ )?away\b", re.I)
+                     r"(?:to )?(?:even |actually |properly )?(?:investigate|look (?:into|at))\b|"
+                     r"\bturn(?:ed|s)? (?:\w+ )?away\b", re.I)
 _NO_FAULT = re.compile(r"\b(?:no fault|not at fault|nothing wrong|cleared the council|"
                        r"(?:did not|didn't|does not|doesn't|failed to) (?:find (?:any )?fault|uphold)|"
                        r"(?:found|find|decided|sided) (?:in favour of|for|with) the council)\b", re.I)

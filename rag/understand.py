@@ -98,7 +98,7 @@ FACT_KINDS = (
                           re.I)),
     ("date", re.compile(r"\b(?:what|which) (?:date|day|month|year)\b|\b(?:by )?when (?:did|was|were|had)\b|"
                         r"\bon what date\b", re.I)),
-    ("name", re.compile(r"\b(?:what|who) (?:is|was|were) (?:the )?names?\b|"
+    ("name", re.compile(r"\b(?:what|who)(?:['\u2019]s| is| was| were) (?:the )?names?\b|"
                         r"\bwhat (?:is|was) (?:his|her|their) name\b|\bthe \w+(?: \w+)?['\u2019]s (?:full )?names?\b|"
                         r"\bwho was the (?:social worker|officer|manager)\b|"
                         r"\bwhich (?:private )?(?:company|firm|agency|provider|organisation|organization|charity)\b",
@@ -144,9 +144,15 @@ _FIGURE = re.compile(r"\bhow (?:much|many)\b|\bwhat (?:[\w'\u2019]+ ){0,6}(?:rat
 _ACROSS_CASES = re.compile(r"\bwhat (?:percentage|proportion|share)\b|\bon average\b", re.I)
 
 
-def asks_standing_figure(text: str) -> bool:
-    """Does the question ask for a figure as it stands, or across cases, which no decision states?"""
-    return bool(_ACROSS_CASES.search(text) or (_STANDING.search(text) and _FIGURE.search(text)))
+def asks_current_figure(text: str) -> bool:
+    """Does the question ask for a figure as it stands ("what is the current rate?", "how much does
+    X pay?"), or across cases, which no decision states?  Each sentence is read apart: "now the
+    council wants the money back. How much were they asking?" asks what was asked for then."""
+    for sentence in re.split(r"(?<=[.?!])\s+", text):
+        figure = _FIGURE.search(sentence) or fact_kind(sentence) in ("amount", "rate")
+        if _ACROSS_CASES.search(sentence) or (figure and (_STANDING.search(sentence) or ASKS_CURRENT.search(sentence))):
+            return True
+    return False
 
 
 ASKS_ADVICE = re.compile(r"\b(?:will|would|could) (?:i|we) win\b|\bmy chances\b|\bchances? of (?:winning|success)\b|"
@@ -235,8 +241,7 @@ def understand(asked: str, catalog: Catalog, filters: Filters | None = None, con
         unheard_subjects=tuple(label for label, unheard in outside if unheard), is_set=is_set,
         topic=topic_of(set_clause(search), catalog) if is_set else "",
         fact_kind=(kind := fact_kind(search)), fact_unit=fact_unit(search, kind),
-        asks_current=asks_standing_figure(search) or bool(
-            ASKS_CURRENT.search(search) and (kind in ("amount", "rate") or _FIGURE.search(search))),
+        asks_current=asks_current_figure(search),
         asks_advice=bool(ASKS_ADVICE.search(search)),
         boosts=tuple((kinds, factor) for pattern, kinds, factor in INTENT_BOOSTS if pattern.search(search)),
         about_allegations=bool(ABOUT_THE_ALLEGATIONS.search(search)), asks_fault=bool(ASKS_FAULT.search(search)),

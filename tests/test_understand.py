@@ -123,6 +123,8 @@ def catalog() -> CatalogDouble:
     ("Which fostering complaints did the Ombudsman not uphold?", {"subcategory": "Fostering", "outcome": "Not upheld"}),
     # the fresh set's second file (written blind to confirm the above: 3 of its 16 right after
     # them): a request for all of a kind anywhere in the question, with a condition the index checks
+    ("Has the Ombudsman ever refused to even look at a complaint about fostering? Which ones?",
+     {"subcategory": "Fostering", "outcome": "Closed after initial enquiries"}),
     ("Show me every Ombudsman decision involving Westbridge Metropolitan Borough Council, whatever the subject.",
      {"council": "Westbridge Metropolitan Borough Council"}),
     ("We're fostering. Were there any fostering decisions before 2019? Show me every one.",
@@ -286,6 +288,7 @@ def test_the_topic_leaves_out_set_words_preamble_and_named_values(catalog):
     ("How many weeks did the council take?", "duration"),
     ("By when did Hertfordshire have to send the apology?", "date"),
     ("What was the name of the social worker?", "name"),
+    ("What's the name of the social worker who wrote it?", "name"),  # session 17
     ("Who runs the trust? I want the chief executive's name so I can write to them.", "name"),  # session 17
     ("Which private company ran the children's home?", "name"),
     ("how much contact must the council allow with my son in care?", None),
@@ -349,6 +352,9 @@ def test_current_figures_and_predictions_are_recognised(catalog):
     ("How much did Westbridge pay the former foster carer each week?", False),
     ("How much was the carer paid each week before the payments stopped?", False),
     ("How much does the Ombudsman usually award for distress?", False),  # its guidance is quoted in decisions
+    # "now" in the story, not in the question asking for the figure (a false refusal before session 17)
+    ("She was paid after the child left, and now the council wants the money back. How much were they asking "
+     "her to hand back?", False),
     ("What does a council have to pay a special guardian?", False),  # a duty, which decisions state
     ("What powers does section 47 give a council to make enquiries?", False),  # no figure asked
 ])
