@@ -24,7 +24,9 @@ TokenCounter = Callable[[str], int]
 # when either changes what they make of an unchanged text (paragraph numbers, section kinds,
 # chunk cuts, metadata): the next ingest then redoes every decision stored by an older version,
 # reusing the vectors of chunks whose text is unchanged, instead of keeping stale chunks.
-PIPELINE_VERSION = 4  # 2: the regulator-sharing line is a 'notice'; 3: the 'reported' flag; 4: 'synthetic'
+# 2: the regulator-sharing line is a 'notice'; 3: the 'reported' flag; 4: 'synthetic'; 5: nested lists
+# copied flat, a list of sections above the statement, indented dashes, 'Complaint background'.
+PIPELINE_VERSION = 5
 
 # A sentence ends at . ! ? (optionally followed by a closing quote or bracket) before white space,
 # and a nested item starts on a new line.
