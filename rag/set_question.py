@@ -34,12 +34,12 @@ _SET_ASIDE = re.compile(r"\b(?:rather than|other than|instead of|except(?: for)?
                         r"leave out(?! (?:anything|everything|all)\b))\b[^,.;:?]*|"
                         r"(?<=,)\s*not\s+(?!only\b|just\b|even\b|yet\b|sure\b)[^,.;:?]*|"
                         r"\bleaving (?:aside|to one side|out)\b[^,.;:?]*|"
-                        r"\bleaving\b[^,.;:?]*?\b(?:aside|to one side)\b", re.I)
+                        r"\bleaving\b[^,.;:?]*?\b(?:aside|to one side|out(?: of it)?)\b", re.I)
 # Words that are neither filters nor the topic: examples of what is asked for ("like special needs
 # support or school transport", "such as housing"), "whatever the subject", "over the course of".
 _NO_CONDITION = re.compile(r"\b(?:like(?! to\b)|such as|for example|for instance|e\.g\.)\s[^.;:?!]*|"
                        r"\b(?:whatever|whichever) (?:the )?(?:subject|topic|kind|type|outcome|result)\b|"
-                       r"\b(?:over|during|throughout|in) the course of\b", re.I)
+                       r"\b(?:over|during|throughout|in) the course of\b|\bwhether\b[^.;:?!]*|\bon the merits\b", re.I)
 _MONEY = re.compile(r"\b(?:paid|pay|payments?|compensation|compensated|financial remedy|money)\b", re.I)
 # The three outcomes in the words people use for them, which are the Ombudsman's own: it "found
 # fault" (upheld), found "no fault" (not upheld), or would not investigate (closed after initial
@@ -47,7 +47,8 @@ _MONEY = re.compile(r"\b(?:paid|pay|payments?|compensation|compensated|financial
 _CLOSED = re.compile(r"\bclosed\b|\bnot investigated\b|\bwithout (?:an )?investigat\w*|"
                      r"\b(?:refus(?:e|ed|es|ing)|declin(?:e|ed|es|ing)|chose not|would not|wouldn't|did not|didn't|"
                      r"will not|won't|not) "
-                     r"(?:to )?(?:even |actually |properly )?(?:investigate|look (?:into|at))\b|"
+                     r"(?:to )?(?:even |actually |properly )?(?:investigate|look (?:into|at)|take (?:it |them )?on|"
+                     r"consider|deal with)\b|"
                      r"\bturn(?:ed|s)? (?:\w+ )?away\b", re.I)
 _NO_FAULT = re.compile(r"\b(?:no fault|not at fault|nothing wrong|cleared the council|"
                        r"(?:did not|didn't|does not|doesn't|failed to) (?:find (?:any )?fault|uphold)|"
@@ -56,7 +57,8 @@ _PEOPLE = r"(?:family|families|complainants?|parents?|carers?|mother|father|mum|
 _FAULT = re.compile(rf"\b(?:(?:found|find|finds|finding) (?:(?:the|a) council )?(?:at )?fault|uph(?:o|e)ld(?:s|ing)?|"
                     rf"(?:found|find|decided|ruled|went|go|goes) against|"
                     rf"sid(?:e|ed|es|ing) with the {_PEOPLE}|in favour of the {_PEOPLE}|"
-                    rf"on the {_PEOPLE}['\u2019]s? side|back(?:ed|s|ing)? (?:up )?the {_PEOPLE}|"
+                    rf"on the {_PEOPLE}['\u2019]s? side|in the (?:\w+ )?{_PEOPLE}['\u2019]?s?['\u2019]? favour|"
+                    rf"back(?:ed|s|ing)? (?:up )?the {_PEOPLE}|"
                     rf"(?:got it|went) wrong)\b", re.I)
 OUTCOME_WORDS = ((_CLOSED, "closed"), (_NO_FAULT, "not upheld"), (_FAULT, "upheld"))
 _YEAR = re.compile(r"\b(in|since|from|after|before|until|during)?\s*((?:19|20)\d{2})(?:\s+(or|and)\s+"
@@ -71,7 +73,7 @@ _SET_WORDS = frozenset(stems(
     "later earlier onwards here there kind kinds sort sorts type types whatever mention mentions mentioned "
     "mentioning bring brings brought up raise raises raised feature features featured actually come comes came "
     "collection database archive throw threw thrown out hold holds held contain contains include includes "
-    "cover covers covered mean"
+    "cover covers covered mean complain complained complaining"
 ))
 # Words of grammar, not of subject: what is left of a question in everyday words once its set words
 # are out ("how many complaints against X does the collection hold").
@@ -83,7 +85,7 @@ _FUNCTION_WORDS = frozenset(stems(
     "next nobody none nor nothing now nowhere off often once one ones onto others otherwise ourselves "
     "perhaps quite really same several since somehow someone something sometime sometimes somewhere still "
     "therefore though through throughout thus together too toward towards until upon very via whatever "
-    "whether while whoever whole whose within without yet done doing got get gets getting isn't aren't "
+    "whether while whoever whole whose within without yet own done doing got get gets getting isn't aren't "
     "wasn't weren't don't doesn't didn't won't wouldn't can't couldn't hasn't haven't hadn't"
 ))
 GENERIC_SHARE = 0.08  # a word in more than this share of passages names no topic
@@ -94,9 +96,13 @@ def set_clause(text: str) -> str:
     what comes before sets the scene ("As a parent who has been through..."), what comes after adds
     conditions, not a topic ("... against the council? Leave out anything that isn't ...")."""
     opener = _LIST_OPENER.search(text) or _COUNT.search(text)
-    if not opener:
+    start = opener.start("word") if opener else None
+    asks_all = _ASKS_ALL.search(text)
+    if asks_all and (start is None or asks_all.start() < start):
+        start = asks_all.start()  # "For an article I need a list of every decision made ..."
+    if start is None:
         return text
-    rest = text[opener.start("word"):]
+    rest = re.sub(r"^(?:need|want)\s+", "", text[start:])  # "I need a list of ..."
     end = re.search(r"[?!]|\.(?:\s|$)", rest)
     return rest[: end.start()] if end else rest
 
@@ -132,7 +138,8 @@ def _named_values(text: str, values: list[str]) -> list[str]:
 # Asking for every decision of a kind in words other than an opener: "show me all of them",
 # "were there any adoption decisions...", "I need a list of...", "what did the Ombudsman decide
 # about ... in 2021?".  These make a set question only with a condition the index can check.
-_ASKS_ALL = re.compile(r"\b(?:show|list|give|tell)(?: me)? (?:them all|all|every|each)\b|\b(?:need|want) a list\b|"
+_ASKS_ALL = re.compile(r"\b(?:show|list|give|tell)(?: me)? (?:them all|all|every|each|everything)\b|"
+                       r"\b(?:need|want) a list\b|"
                        r"\blist (?:them|of|all|every)\b|\bwhich (?:ones|cases|decisions)\b|"
                        r"\b(?:are|were|is|was) there any\b|\bhave there been\b|"
                        r"\b(?:every|any|all(?: of)?(?: the)?) (?:[\w'\u2019]+ ){0,3}?"
@@ -140,7 +147,8 @@ _ASKS_ALL = re.compile(r"\b(?:show|list|give|tell)(?: me)? (?:them all|all|every
 # "What did the Ombudsman decide about child protection complaints in 2021?" asks for a set (a date,
 # or a value with a noun for decisions); about a council and a situation ("...about Lowdale and the
 # teenager whose stuff was lost", "...the foster carer whose allowance stopped") it asks about one case.
-_DECIDED = re.compile(r"\bwhat (?:did|has|have) the ombudsman (?:decide|decided)\b", re.I)
+_DECIDED = re.compile(r"\bwhat (?:did|has|have) the ombudsman (?:decided?|uph[eo]ld|turn(?:ed)? down|reject(?:ed)?|"
+                      r"investigated?)\b", re.I)
 
 
 def _names_a_condition(text: str, catalog: Catalog) -> bool:
@@ -272,7 +280,13 @@ _YEAR_NUMBER = r"((?:19|20)\d{2})"
 _MONTH_RANGE = re.compile(rf"\b(?:between|from)\s+{_MONTH}(?:\s+{_YEAR_NUMBER})?\s+(?:and|to|until|till|-)\s+"
                           rf"{_MONTH}\s+{_YEAR_NUMBER}\b", re.I)
 _ONE_MONTH = re.compile(rf"\b(in|during|since|from|after|before|until|by)?\s*{_MONTH}\s+{_YEAR_NUMBER}\b", re.I)
-_HALF_YEAR = re.compile(rf"\b(?:in\s+)?the\s+(first|second|1st|2nd)\s+half\s+of\s+{_YEAR_NUMBER}\b", re.I)
+_HALF_YEAR = re.compile(rf"\b(?:in\s+)?the\s+(first|second|1st|2nd|last)\s+(?:half|six months)\s+of\s+{_YEAR_NUMBER}\b",
+                        re.I)
+# "since the start of 2020", "by the end of 2021": the year's first or last day.
+_YEAR_EDGE = re.compile(rf"\b(since|from|after|until|till|by|before)\s+the\s+(?:very\s+)?(start|beginning|end)\s+of\s+"
+                        rf"{_YEAR_NUMBER}\b", re.I)
+# "in 2024 or 2025", "2019 and 2020", "2019-2021": every year between.
+_YEAR_SPAN = re.compile(rf"\b{_YEAR_NUMBER}\s*(?:or|and|to|-|\u2013)\s*{_YEAR_NUMBER}\b", re.I)
 
 
 def _month(name: str) -> int:
@@ -285,7 +299,8 @@ def _month_end(year: int, month: int) -> dt.date:
 
 def dates_named(text: str) -> dict:
     """Date filters from the months and years the question names: "between July and December
-    2021", "since March 2022", "in the first half of 2023", then the years of what is left."""
+    2021", "since March 2022", "in the first half of 2023", "in 2024 or 2025", "since the start
+    of 2020", then the years of what is left."""
     out: dict = {}
     for m in _MONTH_RANGE.finditer(text):
         first, year, last, end = _month(m[1]), int(m[2] or m[4]), _month(m[3]), int(m[4])
@@ -293,6 +308,16 @@ def dates_named(text: str) -> dict:
     for m in _HALF_YEAR.finditer(text):
         year, first = int(m[2]), m[1].lower() in ("first", "1st")
         out["since"], out["until"] = dt.date(year, 1 if first else 7, 1), _month_end(year, 6 if first else 12)
+    for m in _YEAR_SPAN.finditer(text):
+        first, last = sorted((int(m[1]), int(m[2])))
+        out["since"], out["until"] = dt.date(first, 1, 1), dt.date(last, 12, 31)
+    for m in _YEAR_EDGE.finditer(text):
+        word, edge, year = m[1].lower(), m[2].lower(), int(m[3])
+        day = dt.date(year, 12, 31) if edge == "end" else dt.date(year, 1, 1)
+        if word in ("since", "from", "after"):
+            out["since"] = day + dt.timedelta(days=1) if edge == "end" else day
+        else:
+            out["until"] = day - dt.timedelta(days=1) if word == "before" and edge != "end" else day
     for m in _ONE_MONTH.finditer(_MONTH_RANGE.sub(" ", text)):
         word, month, year = (m[1] or "in").lower(), _month(m[2]), int(m[3])
         if word in ("in", "during"):
@@ -307,8 +332,9 @@ def dates_named(text: str) -> dict:
 
 
 def without_dates(text: str) -> str:
-    """The text with its months and half-years taken out (they are filters, not a topic)."""
-    for pattern in (_MONTH_RANGE, _HALF_YEAR, _ONE_MONTH):
+    """The text with its months, half-years, spans and edges of years taken out (they are filters,
+    not a topic)."""
+    for pattern in (_MONTH_RANGE, _HALF_YEAR, _YEAR_SPAN, _YEAR_EDGE, _ONE_MONTH):
         text = pattern.sub(" ", text)
     return text
 
@@ -338,7 +364,7 @@ def topic_of(text: str, catalog: Catalog) -> str:
     named = {w for v in _index_values_named(text, catalog) for w in stems(v)}
     lexical = catalog.lexical
     common = {w for w, n in lexical.doc_freq.items() if n > GENERIC_SHARE * max(1, len(lexical))}
-    for pattern, _ in OUTCOME_WORDS:
+    for pattern in (*(p for p, _ in OUTCOME_WORDS), _DECIDED):
         text = pattern.sub(" ", text)
     words = re.findall(r"[A-Za-z][A-Za-z'\u2019-]+", without_dates(_NO_CONDITION.sub(" ", _SET_ASIDE.sub(" ", text))))
     stem = [(stems(w) or [""])[0] for w in words]

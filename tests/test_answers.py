@@ -313,8 +313,9 @@ def test_how_much_about_something_other_than_a_payment_is_not_told_there_was_no_
 def test_a_price_by_the_night_is_not_told_there_was_no_payment(northshire_bot):
     """What a council pays by the night is a price, not a remedy: about a complaint not upheld
     whose passages state no nightly sum, the answer says the amount is not stated (session 16,
-    mixed set); before, it was told "the closest decision records no payment"."""
-    answer = northshire_bot.ask("What does Northshire pay for each night a child spends at the "
+    mixed set); before, it was told "the closest decision records no payment".  (Asked "what does
+    Northshire pay", in the present, it is a standing figure, refused as such since session 17.)"""
+    answer = northshire_bot.ask("What did Northshire pay for each night a child spent at the "
                                 "child protection conference venue?")
     assert answer.abstained and "do not state" in answer.answer
 
