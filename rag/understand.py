@@ -107,7 +107,7 @@ FACT_KINDS = (
 # The unit of time a rate is asked for ("each night", "a week", "weekly"): a rate in another unit
 # does not answer it ("what does Greyfriars pay for each night at Elmbank House?" is not answered
 # by a weekly allowance).
-_PER_UNIT = re.compile(rf"\b(?:a|an|per|each|every) (?:\w+ )?({_UNIT})s?\b|"
+_PER_UNIT = re.compile(rf"\b(?:a|an|per|each|every)(?: of the(?: \w+)?)? (?:\w+ )?({_UNIT})s?\b|"
                        r"\b(week|month|dai|night|hour|year)ly\b|\b(annual)(?:ly)?\b", re.I)
 _UNIT_OF = {"dai": "day", "annual": "year"}
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*"
@@ -301,7 +301,7 @@ def fact_unit(text: str, kind: str | None) -> str | None:
 def states_rate_in(unit: str, passage: str) -> bool:
     """Does the passage state an amount by that unit of time ("£25 a night", "£560 per week",
     "a weekly allowance of £120")?"""
-    after = any(_unit_named(m.group(1)) == unit for m in re.finditer(rf"{_AMOUNT}((?:\s+\w+){{0,5}})", passage))
+    after = any(_unit_named(m.group(1)) == unit for m in re.finditer(rf"{_AMOUNT}((?:\s+\w+){{0,7}})", passage))
     adjective = "annual|yearly" if unit == "year" else "daily" if unit == "day" else f"{unit}ly"
     return after or bool(re.search(rf"\b(?:{adjective})\s+(?:\w+\s){{0,3}}?of\s+{_AMOUNT}", passage, re.I))
 

@@ -341,6 +341,7 @@ def test_whether_a_passage_states_a_fact_of_the_kind(kind, passage, states):
      False),
     ("how much a week do foster carers get", "week", "a weekly allowance of £208 was agreed", True),
     ("What hourly rate did the council agree?", "hour", "The Council agreed £10 an hour.", True),
+    ("How much did she get for every extra week?", "week", "It will pay her £75 for each of the 16 weeks.", True),
     ("What hourly rate did the council agree?", "hour", "The Council paid £2,340 a year.", False),
     ("How much did the council pay the mother?", None, "The Council will pay her £300.", True),
 ])
