@@ -41,9 +41,11 @@ def render(results: list[dict], thresholds: dict, command: str) -> str:
              f"{machine['python']}; embedder `{embedder.get('name')}`, build `{embedder.get('build')}`.", "",
              "Each set is asked over its own corpus and reported apart: `samples` (written about the five "
              "bundled real decisions), `synthetic` (written blind over 46 synthetic decisions plus the "
-             "five samples), `confirm` (written blind over 15 more, asked over all 66) and `mixed` "
+             "five samples), `confirm` (written blind over 15 more, asked over all 66), `mixed` "
              "(written blind over 8 more filed under other categories than children's care, asked over "
-             "all 74). The baseline is LangChain's tutorial pipeline on the same corpus: recursive "
+             "all 74) and `fresh` (written blind over the same 74: set questions in everyday words, "
+             "figures no decision states, facts in the user's words). The baseline is LangChain's "
+             "tutorial pipeline on the same corpus: recursive "
              "1,000/200-character splits, the same embeddings, Chroma top-4; its chunks count as "
              "retrieving a paragraph when they hold a whole sentence of it.", ""]
     for result in results:

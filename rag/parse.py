@@ -303,8 +303,8 @@ def _walk_body(lines: list[str], exact: bool) -> list[dict]:
                 body.start(text)
         elif exact and (numbered or _BULLET_RE.match(line)) and body.paragraphs:
             body.extend(line.strip())
-        elif not exact and _NESTED_DASH_RE.match(line) and body.paragraphs:
-            if _NESTED_DASH_RE.match(line).group("text"):
+        elif not exact and (nested := _NESTED_DASH_RE.match(line)) and body.paragraphs:
+            if nested.group("text"):  # an empty " -" is dropped
                 body.extend(line.strip())
         elif not exact and dash:
             item = dash.group("text")

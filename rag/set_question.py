@@ -38,8 +38,9 @@ _SET_ASIDE = re.compile(r"\b(?:rather than|other than|instead of|except(?: for)?
 # Words that are neither filters nor the topic: examples of what is asked for ("like special needs
 # support or school transport", "such as housing"), "whatever the subject", "over the course of".
 _NO_CONDITION = re.compile(r"\b(?:like(?! to\b)|such as|for example|for instance|e\.g\.)\s[^.;:?!]*|"
-                       r"\b(?:whatever|whichever) (?:the )?(?:subject|topic|kind|type|outcome|result)\b|"
-                       r"\b(?:over|during|throughout|in) the course of\b|\bwhether\b[^.;:?!]*|\bon the merits\b", re.I)
+                           r"\b(?:whatever|whichever) (?:the )?(?:subject|topic|kind|type|outcome|result)\b|"
+                           r"\b(?:over|during|throughout|in) the course of\b|\bwhether\b[^.;:?!]*|"
+                           r"\bon the merits\b", re.I)
 _MONEY = re.compile(r"\b(?:paid|pay|payments?|compensation|compensated|financial remedy|money)\b", re.I)
 # The three outcomes in the words people use for them, which are the Ombudsman's own: it "found
 # fault" (upheld), found "no fault" (not upheld), or would not investigate (closed after initial
@@ -47,8 +48,7 @@ _MONEY = re.compile(r"\b(?:paid|pay|payments?|compensation|compensated|financial
 _CLOSED = re.compile(r"\bclosed\b|\bnot investigated\b|\bwithout (?:an )?investigat\w*|"
                      r"\b(?:refus(?:e|ed|es|ing)|declin(?:e|ed|es|ing)|chose not|would not|wouldn't|did not|didn't|"
                      r"will not|won't|not) "
-                     r"(?:to )?(?:even |actually |properly )?(?:investigate|look (?:into|at)|take (?:it |them )?on|"
-                     r"consider|deal with)\b|"
+                     r"(?:to )?(?:even |actually |properly )?(?:investigate|look (?:into|at)|take (?:it |them )?on)\b|"
                      r"\bturn(?:ed|s)? (?:\w+ )?away\b", re.I)
 _NO_FAULT = re.compile(r"\b(?:no fault|not at fault|nothing wrong|cleared the council|"
                        r"(?:did not|didn't|does not|doesn't|failed to) (?:find (?:any )?fault|uphold)|"
