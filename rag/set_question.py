@@ -152,8 +152,8 @@ _DECIDED = re.compile(r"\bwhat (?:did|has|have) the ombudsman (?:decided?|uph[eo
 def _names_a_condition(text: str, catalog: Catalog) -> bool:
     """Does the text name something a set is filtered by: a value the index holds, an outcome in
     words, a date, a council?"""
-    return bool(_index_values_named(text, catalog) or any(p.search(text) for p, _ in OUTCOME_WORDS)
-                or dates_named(text) or catalog.council_refs_in(text))
+    return bool(_index_values_named(text, catalog) or _said_outcome(text) or dates_named(text)
+                or catalog.council_refs_in(text))
 
 
 def is_set_question(text: str, catalog: Catalog) -> bool:
@@ -175,7 +175,7 @@ def is_set_question(text: str, catalog: Catalog) -> bool:
         return False
     head = text[opener.start():].lstrip("-\u2013\u2014:;,.?! ").split("?")[0]
     if re.match(r"\W*where\b", head, re.I):  # "where has the Ombudsman found fault over ...?"
-        return any(p.search(head) for p, _ in OUTCOME_WORDS) or bool(_index_values_named(head, catalog, said=False))
+        return bool(_said_outcome(head) or _index_values_named(head, catalog, said=False))
     if re.match(r"\W*which ones\W*$", head, re.I):  # "... in any of Eastmoor's cases? Which ones?"
         return bool(re.search(r"\b(?:decisions|cases|complaints)\b", text, re.I))
     # "which complaints did the Ombudsman uphold?" is about a set; "which complaints can it look
@@ -222,9 +222,11 @@ def _values_named(text: str, catalog: Catalog, key: str) -> list[str]:
     return list(dict.fromkeys(names[n] for n in _named_values(text, list(names))))
 
 
-def resolve_set_filters(text: str, catalog: Catalog, base: Filters) -> Filters:
+def resolve_set_filters(text: str, catalog: Catalog, base: Filters,
+                        aside: tuple[tuple[str, str], ...] = ()) -> Filters:
     """The filters the question's own words add to the user's, each resolved against what the
-    index holds; the user's own filters win where they differ."""
+    index holds; the user's own filters win where they differ.  `aside`: what the question sets
+    aside (`set_aside_values`), never a filter."""
     changes: dict = {}
     kept = _NO_CONDITION.sub(" ", _SET_ASIDE.sub(" ", text))  # what is set aside is no filter ("rather than X")
     for key in ("outcome", "subcategory", "category"):
@@ -238,7 +240,7 @@ def resolve_set_filters(text: str, catalog: Catalog, base: Filters) -> Filters:
     councils = {catalog.decisions[r]["council"] for r in catalog.council_refs_in(text)}
     if len(councils) == 1:
         changes["council"] = councils.pop()
-    for key, value in set_aside_values(text, catalog):  # named to be left out anywhere: no filter
+    for key, value in aside:  # named to be left out anywhere: no filter
         if changes.get(key) == value:
             del changes[key]
     changes.update(dates_named(text))
@@ -250,10 +252,15 @@ def resolve_set_filters(text: str, catalog: Catalog, base: Filters) -> Filters:
     return dataclasses.replace(base, **changes)
 
 
+def _said_outcome(text: str) -> str | None:
+    """The outcome the text names in the Ombudsman's words ("found fault", "would not look into
+    it"): the first of OUTCOME_WORDS to match."""
+    return next((outcome for pattern, outcome in OUTCOME_WORDS if pattern.search(text)), None)
+
+
 def _outcomes_in_words(text: str, catalog: Catalog) -> list[str]:
-    """The index's outcome named in the Ombudsman's words ("found fault", "would not look into
-    it"), the first of OUTCOME_WORDS to match; none if the index holds no such outcome."""
-    said = next((outcome for pattern, outcome in OUTCOME_WORDS if pattern.search(text)), None)
+    """The index's outcome the text names in words; none if the index holds no such outcome."""
+    said = _said_outcome(text)
     return [o for o in catalog.values("outcome") if said and (o.lower() == said or o.lower().startswith(said))]
 
 

@@ -231,7 +231,8 @@ def understand(asked: str, catalog: Catalog, filters: Filters | None = None, con
     embed = REF_IN_TEXT.sub(" ", search).strip() if refs else search
     council_refs = catalog.council_refs_in(search) or (catalog.council_refs_in(context) if context else set())
     is_set = is_set_question(search, catalog)
-    set_filters = resolve_set_filters(search, catalog, filters) if is_set else filters
+    aside = set_aside_values(search, catalog) if is_set else ()
+    set_filters = resolve_set_filters(search, catalog, filters, aside) if is_set else filters
     outside = outside_subjects(search, catalog)
     return Question(
         asked=asked, search=search, embed=embed or search, context=context, filters=set_filters,
@@ -247,7 +248,7 @@ def understand(asked: str, catalog: Catalog, filters: Filters | None = None, con
         about_allegations=bool(ABOUT_THE_ALLEGATIONS.search(search)), asks_fault=bool(ASKS_FAULT.search(search)),
         dropped=kept != asked,
         claim=quoted_claim(search),
-        set_aside=set_aside_values(search, catalog) if is_set else (),
+        set_aside=aside,
     )
 
 
