@@ -1,4 +1,5 @@
-"""`python -m evals [--set samples|synthetic|all] [--json] [--backend extractive|openai] [--no-baseline] [--rows FILE]`
+"""`python -m evals [--set NAME|all] [--json] [--backend extractive|openai] [--no-baseline] [--rows FILE]`
+`python -m evals --questions DIR --decisions DIR... [...]`: a set of your own (a held-out set, say)
 
 Runs each question set over its own corpus through the public `rag` API, beside LangChain's
 tutorial pipeline on the same corpus; prints a table per set (or one JSON object with `--json`),
@@ -22,6 +23,7 @@ from evals.run import (
     EVALS_DIR,
     SETS,
     THRESHOLDS,
+    add_set,
     check_thresholds,
     corpus_files,
     load_decisions,
@@ -43,7 +45,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--store", type=Path, default=PROJECT_ROOT / "var" / "evals",
                         help="where to build the evaluation stores, one folder per set (kept between runs)")
     parser.add_argument("--no-baseline", action="store_true", help="skip the LangChain baseline")
-    parser.add_argument("--report", type=Path, default=EVALS_DIR / "report.md")
+    parser.add_argument("--report", type=Path, help="where to write the report (default evals/report.md; "
+                        "for a set of your own, report.md in its questions folder)")
+    parser.add_argument("--questions", type=Path, help="a set of your own: the folder of its questions*.yaml "
+                        "files (same fields as evals/sets), asked over --decisions; it has no floors")
+    parser.add_argument("--decisions", type=Path, nargs="+", default=[],
+                        help="the folders or files of decisions the --questions set is asked over")
     parser.add_argument("--rows", type=Path, help="also save every question's result to this JSON file "
                         "(compare two with `python -m evals.compare BEFORE AFTER`)")
     return parser
@@ -106,8 +113,15 @@ def save_rows(path: Path, results: list[dict]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if bool(args.questions) != bool(args.decisions):
+        print("error: --questions and --decisions go together: the folder of a set's questions*.yaml "
+              "and the decisions it is asked over", file=sys.stderr)
+        return 2
+    report = args.report or (args.questions / "report.md" if args.questions else EVALS_DIR / "report.md")
     names = list(SETS) if args.which == "all" else [args.which]
     try:
+        if args.questions:
+            names = [add_set(args.questions, args.decisions)]
         results = [run_set(n, args.store, args.backend, not args.no_baseline) for n in names]
     except RagError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -116,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     failed = {r["name"]: check_thresholds(r["summary"], thresholds.get(r["limits"]) or {},
                                           skip="baseline" if args.no_baseline else None) for r in results}
     command = "python -m evals " + " ".join(argv if argv is not None else sys.argv[1:])
-    write(args.report, render(results, thresholds, command.strip()))
+    write(report, render(results, thresholds, command.strip()))
     if args.rows:
         save_rows(args.rows, results)
     if args.json:

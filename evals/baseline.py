@@ -19,9 +19,12 @@ from langchain_core.embeddings import Embeddings
 from rag.chunk import sentence_spans
 from rag.cite import normalise
 from rag.models import Decision
+from rag.settings import Settings
+from rag.sources import read_file
 
 CHUNK_SIZE, CHUNK_OVERLAP, TOP_K = 1000, 200, 4
 MIN_SENTENCE = 40
+MAX_FILE_BYTES = Settings.model_fields["max_file_bytes"].default
 
 
 class Baseline:
@@ -34,7 +37,9 @@ class Baseline:
         from langchain_text_splitters import RecursiveCharacterTextSplitter
 
         started = time.perf_counter()
-        docs = [Document(page_content=f.read_text(encoding="utf-8"), metadata={"source": f.name}) for f in files]
+        # each decision's text as `ingest` reads it (a saved page's text, not its HTML; each dataset record)
+        docs = [Document(page_content=record.text, metadata={"source": Path(record.name).name})
+                for f in files for record in read_file(f, MAX_FILE_BYTES)]
         splitter = RecursiveCharacterTextSplitter(chunk_size=CHUNK_SIZE, chunk_overlap=CHUNK_OVERLAP)
         self.chunks = splitter.split_documents(docs)
         self._dir = tempfile.TemporaryDirectory(prefix="baseline-")

@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from evals.baseline import Baseline, ranked_decisions, ranked_paragraphs
+from evals.baseline import MAX_FILE_BYTES, Baseline, ranked_decisions, ranked_paragraphs
 from evals.metrics import (
     answer_scores,
     baseline_citation_scores,
@@ -33,8 +33,10 @@ from evals.metrics import (
     retrieval_scores,
 )
 from rag import Bot, Decision, parse_decision
+from rag.errors import InputError
 from rag.models import Answer
 from rag.settings import PROJECT_ROOT
+from rag.sources import find_files, read_file
 
 EVALS_DIR = Path(__file__).resolve().parent
 QUESTION_FILES = "questions*.yaml"
@@ -66,15 +68,42 @@ def load_questions(name: str = "samples") -> list[dict]:
     return questions
 
 
+def add_set(questions: Path, decisions: list[Path]) -> str:
+    """Register a set kept outside the project (`python -m evals --questions DIR --decisions DIR...`):
+    its questions*.yaml files in `questions`, asked over the decision files under `decisions` (any
+    format `ingest` reads).  Named after its questions folder; a held-out set is run this way without
+    copying it into evals/sets."""
+    for path in [questions, *decisions]:
+        if not path.exists():
+            raise InputError(f"{path}: no such folder; give the folder of questions*.yaml files and the "
+                             "folders (or files) of the decisions they are asked over")
+    if not sorted(questions.glob(QUESTION_FILES)):
+        raise InputError(f"{questions}: no {QUESTION_FILES} file in this folder")
+    name = questions.resolve().name
+    if name in SETS and SETS[name][0] != questions:
+        raise InputError(f"{questions}: a set called {name!r} is part of the project; rename the folder")
+    SETS[name] = (questions, tuple(decisions))
+    return name
+
+
 def corpus_files(name: str) -> list[Path]:
-    return [path for folder in SETS[name][1] for path in sorted(folder.glob("*.txt"))]
+    """The set's decision files, in the order and formats `ingest` reads them."""
+    files, problems = find_files(SETS[name][1])
+    if problems:
+        raise InputError(f"{problems[0][0]}: {problems[0][1]}")
+    return files
 
 
 def load_decisions(files: list[Path]) -> dict[str, Decision]:
+    """Every decision in the files by reference, parsed as `ingest` parses them (page copies,
+    dataset records with their metadata)."""
     decisions = {}
     for path in files:
-        d = parse_decision(path.read_text(encoding="utf-8"), source=str(path))
-        decisions[d.ref] = d
+        for record in read_file(path, MAX_FILE_BYTES):
+            if record.error:
+                raise InputError(f"{record.name}: {record.error}")
+            d = parse_decision(record.text, source=record.name, url=record.url, defaults=record.defaults)
+            decisions[d.ref] = d
     return decisions
 
 
