@@ -268,6 +268,15 @@ def answer_from(q: Question, retrieval: Retrieval, catalog: Catalog, also: list[
     return Answer(question=question, answer=text, citations=citations, retrieved=retrieved)
 
 
+def spelling_noted(answer: Answer, q: Question) -> Answer:
+    """The answer with a notice of the words read in the decisions' spelling ("Greyfriers" as
+    "Greyfriars"), so that a user whose word was misread can see it and ask again."""
+    if not q.respelled:
+        return answer
+    read = ", ".join(f'"{typed}" as "{spelled}"' for typed, spelled in q.respelled)
+    return replace(answer, notices=[f"Read {read}, as the decisions spell it.", *answer.notices])
+
+
 def check_question(question: str, limit: int = MAX_QUESTION_CHARS) -> str:
     """The question stripped of surrounding space and invisible characters (nothing a user meant to
     type, and a way to hide words from a reader of the log), or InputError for an empty or

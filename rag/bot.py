@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
 
-from rag.answer import answer_from, case_extras, check_question, stream_with_llm
+from rag.answer import answer_from, case_extras, check_question, spelling_noted, stream_with_llm
 from rag.catalog import Catalog
 from rag.chat import Chat
 from rag.embed import embedder_name, make_embedder
@@ -210,7 +210,7 @@ class Bot:
         filters = filters if isinstance(filters, Filters) else Filters.from_dict(filters)
         q = self.understand(question, filters, context)
         if q.is_set:
-            answer = self._answer_set(q, filters)
+            answer = spelling_noted(self._answer_set(q, filters), q)
             yield answer.answer
             self._log(answer, filters)
             yield answer
@@ -225,6 +225,7 @@ class Bot:
         else:
             yield offline.answer
             answer = offline
+        answer = spelling_noted(answer, q)
         self._log(answer, filters)
         yield answer
 

@@ -258,6 +258,18 @@ class Catalog:
             self._council_words, self._councils_of = grouped, decisions
         return self._council_words
 
+    def is_council(self, name: str) -> bool:
+        """Is this council name, as a user writes it, an indexed council's?  Its own words (less
+        "County", "Borough", "Council"...) must all be in one council's: "Bromley Council" is the
+        London Borough of Bromley, "Derbyshire Council" Derbyshire County Council.  A name with no
+        words of its own ("the County Council") could be any of them."""
+        own = frozenset(re.findall(r"[a-z]+", name.lower())) - _GENERIC
+        return not own or any(own <= words for words in self._by_council())
+
+    def council_words(self) -> frozenset[str]:
+        """Every council's distinctive words ("greyfriars", "derbyshire"), to read a misspelt one."""
+        return frozenset(word for own in self._by_council() for word in own)
+
     def values(self, key: str) -> list[str]:
         """The distinct values of one text field (category, subcategory, outcome, council) that
         the indexed decisions hold, worked out once per registry."""

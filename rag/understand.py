@@ -214,6 +214,7 @@ class Question:
     dropped: bool = False  # a sentence read as an instruction to an AI was left out
     claim: str = ""  # the statement a request to quote one asks for
     set_aside: tuple[tuple[str, str], ...] = ()  # (field, value) a set question leaves out ("apart from fostering")
+    respelled: tuple[tuple[str, str], ...] = ()  # (as typed, as read) for each word read in the decisions' spelling
 
     @property
     def asks_payment(self) -> bool:
@@ -225,7 +226,8 @@ def understand(asked: str, catalog: Catalog, filters: Filters | None = None, con
     """The one reading of a question that every later stage uses."""
     filters = filters or Filters()
     kept = index_text(asked) or asked
-    search = read_words(kept, catalog)
+    spelled = respelled(kept, catalog)
+    search = expand_acronyms(spelled, catalog)
     context = read_words(context, catalog) if context else ""
     refs = catalog.refs_in(search)
     embed = REF_IN_TEXT.sub(" ", search).strip() if refs else search
@@ -248,7 +250,7 @@ def understand(asked: str, catalog: Catalog, filters: Filters | None = None, con
         about_allegations=bool(ABOUT_THE_ALLEGATIONS.search(search)), asks_fault=bool(ASKS_FAULT.search(search)),
         dropped=kept != asked,
         claim=quoted_claim(search),
-        set_aside=aside,
+        set_aside=aside, respelled=respellings(kept, spelled),
     )
 
 
@@ -262,8 +264,11 @@ def respelled(text: str, catalog: Catalog) -> str:
     """The text with each word the decisions never use, but would use with two adjacent letters
     swapped ("gaurdian", "recieve"), spelled as they have it (the commonest of the swaps).  Only
     swaps: the other near spellings are too often other words ("never" / "ever", "count" /
-    "county", "broke" / "broken" in the eval sets)."""
+    "county", "broke" / "broken" in the eval sets).  A council's name is the exception: one letter
+    wrong, missing, extra or swapped in a word read as a name ("Greyfriers", "Derbyshre Council") is that
+    council's word, when exactly one council's is that near (see `_council_spelling`)."""
     lexical = catalog.lexical
+    councils = catalog.council_words()
 
     def fix(match: re.Match) -> str:
         word = match.group(0)
@@ -272,9 +277,41 @@ def respelled(text: str, catalog: Catalog) -> str:
         swaps = {word[:i] + word[i + 1] + word[i] + word[i + 2:]
                  for i in range(len(word) - 1) if word[i] != word[i + 1]}
         count, best = max(((lexical.word_count(swap) or 0, swap) for swap in swaps), default=(0, word))
-        return best if count else word
+        return best if count else _council_spelling(match, councils) or word
 
     return _LONG_WORD.sub(fix, text)
+
+
+_NAME_FOLLOWS = re.compile(r"(?:'s|\u2019s|\s+(?:council|county|borough|city|district)\b)", re.I)
+
+
+def _council_spelling(match: re.Match, councils: frozenset[str]) -> str | None:
+    """The council word one edit away from this word, if the word is read as a name (capitalised,
+    or followed by "council", "'s"...) and exactly one council word is that near.  Lower-case words
+    on their own are left alone: "button" is one letter from Sutton."""
+    word = match.group(0)
+    if not (word[0].isupper() or _NAME_FOLLOWS.match(match.string, match.end())):
+        return None
+    near = [c for c in councils if abs(len(c) - len(word)) <= 1 and len(c) >= 5 and _one_edit(word.lower(), c)]
+    if len(near) != 1:
+        return None
+    return near[0].capitalize() if word[0].isupper() else near[0]
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """One letter changed, added or dropped, or two adjacent ones swapped, turns a into b (a != b)."""
+    if len(a) == len(b):
+        wrong = [i for i, (x, y) in enumerate(zip(a, b)) if x != y]
+        return len(wrong) == 1 or (len(wrong) == 2 and wrong[1] == wrong[0] + 1
+                                   and a[wrong[0]] == b[wrong[1]] and a[wrong[1]] == b[wrong[0]])
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    return any(long[:i] + long[i + 1:] == short for i in range(len(long)))
+
+
+def respellings(asked: str, spelled: str) -> tuple[tuple[str, str], ...]:
+    """(as typed, as read) for each word `respelled` changed, to tell the user."""
+    pairs = zip(_LONG_WORD.findall(asked), _LONG_WORD.findall(spelled))
+    return tuple(dict.fromkeys((a, b) for a, b in pairs if a != b))
 
 
 def as_passage_question(q: Question, filters: Filters) -> Question:
@@ -318,13 +355,12 @@ def states_fact(kind: str | None, passage: str, unit: str | None = None) -> bool
 def unknown_councils(question: str, catalog: Catalog) -> list[str]:
     """Councils named in full in the question ("Norfolk County Council") that have no decision
     in the index: retrieval could only return other councils' words."""
-    known = {c.lower() for c in catalog.councils()}
     names = []
     for match in _COUNCIL_NAME.finditer(question):
         words = match.group(0).split()
         while words and (words[0].lower() in _LEAD_WORDS or words[0] in _JOINING_WORDS):
             words = words[1:]
         name = " ".join(words)
-        if name and name.lower() not in known and not any(name.lower() in k for k in known):
+        if name and not catalog.is_council(name):
             names.append(name)
     return names

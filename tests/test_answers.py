@@ -613,6 +613,19 @@ def test_two_swapped_letters_are_read_as_the_word_the_decisions_use(seeded_bot, 
         [(c.ref, c.paragraph) for c in seeded_bot.ask(right).citations]
 
 
+@pytest.mark.parametrize("question", [
+    "Did Derbyshire Council tell the father about the single assessment?",
+    "Did Derbyshre Council tell the father about the single assessment?",
+])
+def test_a_council_named_without_county_or_misspelt_is_answered_from_its_decision(seeded_bot, question):
+    """"Derbyshire Council" was refused as a council with no decision indexed (it is not a
+    substring of "Derbyshire County Council"); a letter dropped from its name is read as its name,
+    and the user is told."""
+    answer = seeded_bot.ask(question)
+    assert not answer.abstained and answer.citations[0].ref == "18 011 812"
+    assert ("Derbyshre" in question) == any('"Derbyshre" as "Derbyshire"' in n for n in answer.notices)
+
+
 def test_only_swaps_of_unknown_words_are_respelled(seeded_bot):
     from rag.understand import respelled
 

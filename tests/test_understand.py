@@ -63,8 +63,17 @@ class CatalogDouble:
 
     def council_refs_in(self, text: str) -> set[str]:
         words = set(re.findall(r"[a-z]+", text.lower()))
-        return {ref for ref, m in DECISIONS.items()
-                if set(re.findall(r"[a-z]+", m["council"].lower())) - _GENERIC <= words}
+        return {ref for ref, m in DECISIONS.items() if _own(m["council"]) <= words}
+
+    def is_council(self, name: str) -> bool:
+        return not _own(name) or any(_own(name) <= _own(m["council"]) for m in DECISIONS.values())
+
+    def council_words(self) -> frozenset[str]:
+        return frozenset(w for m in DECISIONS.values() for w in _own(m["council"]))
+
+
+def _own(name: str) -> set[str]:
+    return set(re.findall(r"[a-z]+", name.lower())) - _GENERIC
 
 
 @pytest.fixture
@@ -398,6 +407,35 @@ def test_councils_and_references_named(catalog):
     assert which_of.unknown_councils == () and which_of.council_refs == {"22 918 455", "19 916 203"}
     assert understand("Which of Norfolk County Council's decisions were upheld?", catalog).unknown_councils == (
         "Norfolk County Council",)
+
+
+@pytest.mark.parametrize("question", [
+    "Did Westbridge Council pay the carers anything?",  # its name less "Metropolitan Borough"
+    "Why did Hallamford Council lose?", "Did Westbridge Borough Council apologise?",
+])
+def test_a_council_named_the_way_people_say_it_is_that_council(catalog, question):
+    """Before, "Westbridge Council" (not a substring of "Westbridge Metropolitan Borough Council")
+    was read as a council with no decision indexed, and the question refused."""
+    q = understand(question, catalog)
+    assert q.unknown_councils == () and q.council_refs
+
+
+@pytest.mark.parametrize("typed, council", [
+    ("What did the Ombudsman decide about Westbrige?", "Westbridge"),
+    ("list Hallamfrod's cases", "Hallamford"),  # a swap is read too
+    ("which greyfriars cases, sorry, which northsire council cases were upheld?", "northshire"),
+])
+def test_a_council_misspelt_by_one_letter_is_read_as_that_council(catalog, typed, council):
+    q = understand(typed, catalog)
+    assert council in q.search and q.council_refs
+    assert any(spelled.lower() == council.lower() for _, spelled in q.respelled)
+
+
+def test_a_lower_case_word_near_a_council_on_its_own_is_not_a_council(catalog):
+    """A word is respelled as a council's only when it reads as a name: "southfield" on its own is
+    left alone (capitalised, or before "council", it is Southfold's)."""
+    assert understand("does the southfield rule apply?", catalog).respelled == ()
+    assert understand("does the Southfols rule apply?", catalog).respelled == (("Southfols", "Southfold"),)
 
 
 def _hit(ref: str, text: str, score: float):
