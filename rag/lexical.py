@@ -54,6 +54,22 @@ DOMAIN_WORDS = frozenset(stems(
     "go goes went get got know need want like way thing things really"
 ))
 
+# Closed-class English words that STOPWORDS keeps (so that BM25 and quotes still see them), which
+# say nothing about a question's subject: pronouns, prepositions and particles, auxiliaries,
+# conjunctions, adverbs of degree and time.  Left out when judging whether passages cover a
+# question's words ("whose", "down", "off" in "the dad whose kids ... turned his complaint down").
+FUNCTION_WORDS = frozenset(stems(
+    "whose whoever whatever whichever myself yourself himself herself itself ourselves themselves mine "
+    "yours ours theirs each every either neither both few many much several another none nothing "
+    "anything something everything anyone someone everyone nobody own same above across against along "
+    "among around behind below beneath beside between beyond down during except inside near off onto "
+    "out outside per since through throughout till toward towards until up upon via within without "
+    "again ago almost already always away back even ever here how however just never now often once "
+    "perhaps quite rather still though thus too very yet yes no else instead am cannot can't couldn "
+    "didn doesn don hadn hasn haven isn wasn weren won wouldn shouldn ll ve re although because unless "
+    "whether while whereas whilst nor let lets ok okay please hi hello thanks thank"
+))
+
 
 _MATCH_STOP = frozenset({"the", "a", "an", "and", "of", "s", "t", "for", "to"})
 _VARIANTS = {"children": "child", "uphold": "upheld", "upholding": "upheld"}  # stems, as English forms
@@ -121,6 +137,11 @@ def _word_stems(text: str) -> tuple[str, ...]:
 
 
 _SYNONYM_STEMS = [(_word_stems(key), value) for key, value in SYNONYMS.items()]
+
+
+# For each one-word entry of SYNONYMS, its stem and the stems it stands for ("kid" -> {"children"}):
+# a passage holding those holds the user's word, as the search reads it.
+EQUIVALENTS = {stems(key)[0]: frozenset(stems(value)) for key, value in SYNONYMS.items() if len(stems(key)) == 1}
 
 
 def expand_query(text: str) -> str:
