@@ -15,7 +15,7 @@ import json
 import sys
 from pathlib import Path
 
-from evals.run import load_questions, summarise
+from evals.run import SETS, load_questions, summarise
 
 FIGURES = ("cited_decision@3", "cited_paragraph@3", "recall@5", "mrr", "citation_precision",
            "fact_coverage", "abstention_accuracy", "false_abstentions", "set_accuracy")
@@ -51,9 +51,20 @@ def _cell(before, after) -> str:  # noqa: ANN001 - a figure or None
     return f"{before} -> {after}"
 
 
+def _questions(name: str, rows: list[dict]) -> list[dict]:
+    """What the figures need of the questions (which should be refused), from the rows themselves
+    (a set of one's own is not registered here), or from the project's set for older rows files."""
+    if all("should_abstain" in r for r in rows):
+        return [{"id": r["id"], "abstain": r["should_abstain"]} for r in rows]
+    if name not in SETS:
+        raise CompareError(f"set {name!r}: its rows say not which questions should be refused; "
+                           "write them again with this version of `python -m evals --rows`")
+    return load_questions(name)
+
+
 def compare_set(name: str, before: list[dict], after: list[dict]) -> list[str]:
     """The lines for one set: a table of figures (whole, half A, half B), then changed questions."""
-    questions = load_questions(name)
+    questions = _questions(name, after)
     shared = {r["id"] for r in before} & {r["id"] for r in after}
     before = [r for r in before if r["id"] in shared]
     after = [r for r in after if r["id"] in shared]
@@ -89,8 +100,12 @@ def main(argv: list[str] | None = None) -> int:
     if not names:
         print(f"error: {args.before} and {args.after} share no question set", file=sys.stderr)
         return 1
-    for name in names:
-        print("\n".join(compare_set(name, old[name], new[name])) + "\n")
+    try:
+        for name in names:
+            print("\n".join(compare_set(name, old[name], new[name])) + "\n")
+    except CompareError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -151,7 +151,7 @@ def _problems(q: dict, row: dict) -> list[str]:
 def score_question(bot: Bot, q: dict, decisions: dict[str, Decision], baseline: Baseline | None) -> dict:
     answer, seconds = ask(bot, q)
     row: dict[str, Any] = {"id": q["id"], "kind": q["kind"], "question": q["question"],
-                           "seconds": seconds, "answer": answer.to_dict()}
+                           "should_abstain": bool(q.get("abstain")), "seconds": seconds, "answer": answer.to_dict()}
     row.update(answer_scores(answer, q, decisions))
     if q["kind"] == "set":
         row["set_exact"] = {c.ref for c in answer.citations if c.verified} == set(q["refs"])

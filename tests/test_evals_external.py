@@ -10,6 +10,7 @@ import yaml
 
 from evals import run
 from evals.__main__ import main
+from evals.compare import main as compare
 from tests.conftest import DECISIONS_DIR
 
 QUESTIONS = [
@@ -46,6 +47,9 @@ def test_a_held_out_set_runs_over_its_own_decisions(tmp_path, own_sets, capsys):
     assert 0 < result["summary"]["baseline"]["decision_recall@3"] <= 1.0  # the baseline read the JSONL record too
     assert "held set" in (held / "report.md").read_text(encoding="utf-8")
     assert "held set: 2 questions over 2 decisions" in capsys.readouterr().out
+    # and compared run against run, though the project does not know the set
+    assert compare([str(tmp_path / "rows.json"), str(tmp_path / "rows.json")]) == 0
+    assert "held: 2 questions in both files" in capsys.readouterr().out
 
 
 def test_a_held_out_set_is_refused_in_one_line_when_its_folders_are_wrong(tmp_path, own_sets, capsys):
