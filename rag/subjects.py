@@ -121,7 +121,9 @@ def outside_subjects(text: str, catalog: Catalog) -> list[tuple[str, bool]]:
     where the lines between subcategories are fine ("disabled children" come up in child
     protection decisions too), the passages' use of the words keeps the subject in."""
     words, written = words_of(text), _written(text)
-    found = [(c, shown, wanted) for c, shown, wanted in names() if _named(words, wanted) or _named(written, wanted)]
+    # a one-word name is matched as written only: its stem takes in other words ("landed", "parked")
+    found = [(c, shown, wanted) for c, shown, wanted in names()
+             if _named(written if len(wanted) == 1 else words, wanted)]
     if not found:
         return []
     lexical = catalog.lexical

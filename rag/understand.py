@@ -93,12 +93,14 @@ FACT_KINDS = (
                         rf"\bhow much (?:\w+ ){{0,6}}?(?:a|an|per|each|every) {_UNIT}\b", re.I)),
     ("duration", re.compile(r"\bhow (?:long|many (?:days|weeks|months|years|hours|times|visits|sessions))\b|"
                             r"\bhow much (?:time|delay)\b", re.I)),
-    ("amount", re.compile(rf"\bhow much(?: {_MONEY_VERB}\b|\?|$)|\bwhat (?:sum|amount|figure)\b|"
-                          r"\bhow many pounds\b|\bwhat (?:does|do|did|will|would) \w+(?: \w+)? (?:pay|charge|cost)\b",
-                          re.I)),
+    ("amount", re.compile(rf"\bhow much(?: {_MONEY_VERB}\b|\?|$)|"
+                          r"\bwhat(?:['\u2019]s| is| was)? (?:the )?(?:sum|amount|figure)\b|\bhow many pounds\b|"
+                          r"\bwhat (?:does|do|did|will|would) \w+(?: \w+)? (?:pay|charge|cost)\b", re.I)),
     ("date", re.compile(r"\b(?:what|which) (?:date|day|month|year)\b|\b(?:by )?when (?:did|was|were|had)\b|"
                         r"\bon what date\b", re.I)),
-    ("name", re.compile(r"\b(?:what|who)(?:['\u2019]s| is| was| were) (?:the )?names?\b|"
+    ("name", re.compile(r"\b(?:what|who)(?:['\u2019]s| is| was| were) (?:the )?(?:actual |full |real |proper )?"
+                        r"names?\b|\bwhat(?:['\u2019]s| is| was| were)? (?:it|they|(?:the|this|that) \w+(?: \w+)?) "
+                        r"(?:actually )?called\b|"
                         r"\bwhat (?:is|was) (?:his|her|their) name\b|\bthe \w+(?: \w+)?['\u2019]s (?:full )?names?\b|"
                         r"\bwho was the (?:social worker|officer|manager)\b|"
                         r"\bwhich (?:private )?(?:company|firm|agency|provider|organisation|organization|charity)\b",
@@ -139,18 +141,24 @@ ASKS_CURRENT = re.compile(r"\b(?:current(?:ly)?|now|nowadays|today|at the moment
 _STANDING = re.compile(r"\b(?:does|do|will)\s+(?!the ombudsman\b)(?!(?:\w+\s+){0,5}?(?:have|has|need|got)\s+to\b)"
                        r"(?:[\w'\u2019-]+\s+){1,6}?(?:pay|give|charge|spend|offer|award|allow|provide)\b|"
                        r"\b(?:is|are)\s+(?:[\w'\u2019-]+\s+){1,5}?paid\b", re.I)
-_FIGURE = re.compile(r"\bhow (?:much|many)\b|\bwhat (?:[\w'\u2019]+ ){0,6}(?:rate|fee|amount|allowance|sum|figure|"
-                     r"payment|price|cost)s?\b", re.I)
+_FIGURE = re.compile(r"\bhow (?:much|many)\b|"
+                     r"\bwhat(?:['\u2019]s)? (?:[\w'\u2019]+ ){0,6}"
+                     r"(?:rate|fee|amount|allowance|sum|figure|payment|price|cost)s?\b", re.I)
 _ACROSS_CASES = re.compile(r"\bwhat (?:percentage|proportion|share)\b|\bon average\b", re.I)
+# A figure for the whole country ("how many complaints did the Ombudsman uphold across England?"):
+# the Ombudsman's statistics, which no decision states and no index of decisions can count.
+NATIONAL = re.compile(r"\b(?:across|in|throughout|for) (?:all of )?(?:england|the (?:whole )?country|the uk|britain)\b|"
+                      r"\bnation(?:ally|wide|al (?:figures?|statistics|average|total|rate)s?)\b", re.I)
 
 
 def asks_current_figure(text: str) -> bool:
     """Does the question ask for a figure as it stands ("what is the current rate?", "how much does
-    X pay?"), or across cases, which no decision states?  Each sentence is read apart: "now the
+    X pay?"), across cases or for the whole country, which no decision states?  Each sentence is read apart: "now the
     council wants the money back. How much were they asking?" asks what was asked for then."""
     for sentence in re.split(r"(?<=[.?!])\s+", text):
         figure = _FIGURE.search(sentence) or fact_kind(sentence) in ("amount", "rate")
-        if _ACROSS_CASES.search(sentence) or (figure and (_STANDING.search(sentence) or ASKS_CURRENT.search(sentence))):
+        standing = _STANDING.search(sentence) or ASKS_CURRENT.search(sentence) or NATIONAL.search(sentence)
+        if _ACROSS_CASES.search(sentence) or (figure and standing):
             return True
     return False
 
@@ -232,7 +240,12 @@ def understand(asked: str, catalog: Catalog, filters: Filters | None = None, con
     refs = catalog.refs_in(search)
     embed = REF_IN_TEXT.sub(" ", search).strip() if refs else search
     council_refs = catalog.council_refs_in(search) or (catalog.council_refs_in(context) if context else set())
-    is_set = is_set_question(search, catalog)
+    kind = fact_kind(search)
+    # a count for the whole country is the Ombudsman's statistics, not a set of indexed decisions;
+    # a name or a sum asked for is a fact of one case ("what's the name of the agency the Leicestershire
+    # decision calls Company K?"), though the question names a council and a subcategory
+    is_set = is_set_question(search, catalog) and kind not in ("name", "amount", "rate") and not (
+        NATIONAL.search(search) and _FIGURE.search(search))
     aside = set_aside_values(search, catalog) if is_set else ()
     set_filters = resolve_set_filters(search, catalog, filters, aside) if is_set else filters
     outside = outside_subjects(search, catalog)
@@ -243,7 +256,7 @@ def understand(asked: str, catalog: Catalog, filters: Filters | None = None, con
         outside_subjects=tuple(label for label, _ in outside),
         unheard_subjects=tuple(label for label, unheard in outside if unheard), is_set=is_set,
         topic=topic_of(set_clause(search), catalog) if is_set else "",
-        fact_kind=(kind := fact_kind(search)), fact_unit=fact_unit(search, kind),
+        fact_kind=kind, fact_unit=fact_unit(search, kind),
         asks_current=asks_current_figure(search),
         asks_advice=bool(ASKS_ADVICE.search(search)),
         boosts=tuple((kinds, factor) for pattern, kinds, factor in INTENT_BOOSTS if pattern.search(search)),

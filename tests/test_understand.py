@@ -362,6 +362,29 @@ def test_a_rate_asked_by_the_night_or_the_week_is_stated_by_that_unit(question, 
     assert states_fact(kind, passage, fact_unit(question, kind)) is states
 
 
+@pytest.mark.parametrize("question, kind", [
+    ("What's the actual name of the fostering agency the Westbridge decision calls Company K?", "name"),
+    ("What was the unit called?", "name"),
+    ("What's the amount they paid her?", "amount"),
+    ("What is the sum Southfold agreed?", "amount"),
+    ("What did the unit do for children who were called names at school?", None),
+])
+def test_a_fact_asked_for_in_everyday_shapes(catalog, question, kind):
+    """Session 18 (a set written blind over real decisions): "what's the actual name of ...", "what
+    was it called", "what's the amount" were not read as asking for a name or a sum, so passages
+    stating none answered them; asked of a council's decision about a subcategory, the name question
+    was even read as one about a set of decisions and answered with a list."""
+    q = understand(question, catalog)
+    assert q.fact_kind == kind
+    assert not q.is_set
+
+
+def test_a_count_for_the_whole_country_is_not_a_set_of_indexed_decisions(catalog):
+    q = understand("How many fostering complaints did the ombudsman uphold across England in 2022?", catalog)
+    assert not q.is_set and q.asks_current
+    assert understand("How many fostering complaints did the ombudsman uphold in 2022?", catalog).is_set
+
+
 def test_current_figures_and_predictions_are_recognised(catalog):
     assert understand("What is Westbridge's current special guardianship allowance rate?", catalog).asks_current
     assert understand("What does Northshire pay now for a child arrangements order allowance?", catalog).asks_current
@@ -386,6 +409,12 @@ def test_current_figures_and_predictions_are_recognised(catalog):
      "her to hand back?", False),
     ("What does a council have to pay a special guardian?", False),  # a duty, which decisions state
     ("What powers does section 47 give a council to make enquiries?", False),  # no figure asked
+    # session 18 (a set written blind over real decisions): "what's" was not read as "what", and a
+    # figure for the whole country was answered from one council's decision or counted in the index
+    ("What's the current national minimum weekly fostering allowance for a teenager in England?", True),
+    ("How many complaints did the ombudsman uphold across England in 2024?", True),
+    ("What is the national average fostering allowance?", True),
+    ("How many complaints about Westbridge were upheld in 2023?", False),
 ])
 def test_a_figure_as_a_standing_practice_or_across_cases(catalog, question, standing):
     """Session 17 (the fresh set, written blind: 1 of its 10 unanswerable questions refused at
