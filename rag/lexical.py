@@ -57,17 +57,22 @@ DOMAIN_WORDS = frozenset(stems(
 # Closed-class English words that STOPWORDS keeps (so that BM25 and quotes still see them), which
 # say nothing about a question's subject: pronouns, prepositions and particles, auxiliaries,
 # conjunctions, adverbs of degree and time.  Left out when judging whether passages cover a
-# question's words ("whose", "down", "off" in "the dad whose kids ... turned his complaint down").
+# question's words ("whose", "down", "off" in "the dad whose kids ... turned his complaint down"),
+# and of what is left of a set question once its set words are out (rag.set_question).
 FUNCTION_WORDS = frozenset(stems(
     "whose whoever whatever whichever myself yourself himself herself itself ourselves themselves mine "
     "yours ours theirs each every either neither both few many much several another none nothing "
     "anything something everything anyone someone everyone nobody own same above across against along "
-    "among around behind below beneath beside between beyond down during except inside near off onto "
-    "out outside per since through throughout till toward towards until up upon via within without "
-    "again ago almost already always away back even ever here how however just never now often once "
-    "perhaps quite rather still though thus too very yet yes no else instead am cannot can't couldn "
-    "didn doesn don hadn hasn haven isn wasn weren won wouldn shouldn ll ve re although because unless "
-    "whether while whereas whilst nor let lets ok okay please hi hello thanks thank"
+    "among around behind below beneath beside between beyond down during except inside near off onto out "
+    "outside per since through throughout till toward towards until up upon via within without again ago "
+    "almost already always away back even ever here how however just never now often once perhaps quite "
+    "rather still though thus too very yet yes no else instead am cannot can't couldn didn doesn don "
+    "hadn hasn haven isn wasn weren won wouldn shouldn ll ve re although because unless whether while "
+    "whereas whilst nor let lets ok okay please hi hello thanks thank amongst anywhere become becomes "
+    "became besides elsewhere enough everywhere further hence least less like meanwhile nevertheless "
+    "next nowhere one ones others otherwise really somehow sometime sometimes somewhere therefore "
+    "together whole done doing got get gets getting isn't aren't wasn't weren't don't doesn't didn't "
+    "won't wouldn't couldn't hasn't haven't hadn't"
 ))
 
 

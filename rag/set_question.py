@@ -14,7 +14,7 @@ import re
 
 from rag.catalog import Catalog
 from rag.filters import Filters
-from rag.lexical import STOPWORDS, match_words, stems
+from rag.lexical import FUNCTION_WORDS, STOPWORDS, match_words, stems
 from rag.subjects import FORMER_NAMES
 from rag.timespan import dates_named, without_dates
 
@@ -71,20 +71,7 @@ _SET_WORDS = frozenset(stems(
     "later earlier onwards here there kind kinds sort sorts type types whatever mention mentions mentioned "
     "mentioning bring brings brought up raise raises raised feature features featured actually come comes came "
     "collection database archive throw threw thrown out hold holds held contain contains include includes "
-    "cover covers covered mean complain complained complaining"
-))
-# Words of grammar, not of subject: what is left of a question in everyday words once its set words
-# are out ("how many complaints against X does the collection hold").
-_FUNCTION_WORDS = frozenset(stems(
-    "above across against along already although always among amongst another anyone anything anywhere "
-    "around away because become becomes became behind below beside besides between beyond both "
-    "cannot down during each either else elsewhere enough even ever every everyone everything everywhere "
-    "few further hence here however just least less like many meanwhile much neither never nevertheless "
-    "next nobody none nor nothing now nowhere off often once one ones onto others otherwise ourselves "
-    "perhaps quite really same several since somehow someone something sometime sometimes somewhere still "
-    "therefore though through throughout thus together too toward towards until upon very via whatever "
-    "whether while whoever whole whose within without yet own done doing got get gets getting isn't aren't "
-    "wasn't weren't don't doesn't didn't won't wouldn't can't couldn't hasn't haven't hadn't"
+    "cover covers covered mean complain complained complaining look looked looking"
 ))
 GENERIC_SHARE = 0.08  # a word in more than this share of passages names no topic
 
@@ -289,7 +276,7 @@ def topic_of(text: str, catalog: Catalog) -> str:
         text = pattern.sub(" ", text)
     words = re.findall(r"[A-Za-z][A-Za-z'\u2019-]+", without_dates(_NO_CONDITION.sub(" ", _SET_ASIDE.sub(" ", text))))
     stem = [(stems(w) or [""])[0] for w in words]
-    kept = [bool(s) and s not in _SET_WORDS | _FUNCTION_WORDS | councils | common | named for s in stem]
+    kept = [bool(s) and s not in _SET_WORDS | FUNCTION_WORDS | councils | common | named for s in stem]
     if sum(kept) == 1:
         # A lone word left is often half a name whose other half is common or a named value:
         # "care leavers" is not about "leavers", "mental health" not about "mental".  (Beside a
@@ -297,6 +284,6 @@ def topic_of(text: str, catalog: Catalog) -> str:
         # fostering decision.)
         one = kept.index(True)
         for j in (one - 1, one + 1):
-            if 0 <= j < len(stem) and stem[j] and stem[j] not in _SET_WORDS | _FUNCTION_WORDS | councils:
+            if 0 <= j < len(stem) and stem[j] and stem[j] not in _SET_WORDS | FUNCTION_WORDS | councils:
                 kept[j] = True
     return " ".join(w for w, keep in zip(words, kept) if keep)

@@ -208,7 +208,10 @@ def test_words_about_the_collection_or_how_a_value_comes_up_are_no_topic(catalog
                      "For 2021 only, which fostering complaints went against the council? Leave out anything else.",
                      "How many Ombudsman decisions in the collection were made in the first half of 2023?",
                      "How many of these decisions come under fostering, and which are they?",
-                     "Which fostering complaints did the Ombudsman throw out without investigating?"):
+                     "Which fostering complaints did the Ombudsman throw out without investigating?",
+                     # session 18 (real decisions, written blind): "look at" is how the Ombudsman works
+                     "Which complaints did the ombudsman look at and then not uphold? I don't mean the ones "
+                     "they refused to take on."):
         assert understand(question, catalog).topic == "", question
 
 
