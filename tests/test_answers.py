@@ -348,6 +348,33 @@ def test_a_question_asking_whether_something_was_fault_lifts_the_leading_cases_v
     assert order == list(plain)
 
 
+def test_a_statement_of_powers_is_lifted_only_when_it_shares_the_questions_words():
+    """"My Universal Credit got stopped. Can the ombudsman look at that?" asks about the Ombudsman's
+    powers, and the lift for that intent raised the general statement ("The Local Government Act 1974
+    sets out our powers but also imposes restrictions") above the one decision that says Universal
+    Credit is the Government's (real decisions, written blind).  Only a statement among the
+    lexical ranking's leaders, which holds the question's own words, is lifted."""
+    from rag.retrieve import _reweigh
+    from rag.understand import Question
+
+    class Dense:
+        def kind(self, chunk_id):
+            return "powers" if "p00" in chunk_id else "findings"
+
+        def is_reported(self, chunk_id):
+            return False
+
+    class Catalog:
+        dense = Dense()
+
+    q = Question(asked="q", search="q", embed="q", about_allegations=True, boosts=((("powers",), 1.4),))
+    fused = {"general:p002:0": 1.0, "uc:p007:0": 0.9, "uc:p011:0": 0.8}
+    order = _reweigh(q, list(fused), dict(fused), Catalog(), ["uc"], {}, frozenset({"uc:p007:0"}))
+    assert order == ["uc:p007:0", "general:p002:0", "uc:p011:0"]
+    order = _reweigh(q, list(fused), dict(fused), Catalog(), ["uc"], {}, frozenset({"uc:p007:0", "general:p002:0"}))
+    assert order == ["general:p002:0", "uc:p007:0", "uc:p011:0"]
+
+
 def test_lifted_verdicts_do_not_make_the_passages_seem_off_the_question():
     """The abstention check reads the words of the passages closest in meaning as well as of the
     first three: a verdict lifted to the top ("That was fault.") shares few of the question's words."""
