@@ -371,6 +371,10 @@ def test_a_rate_asked_by_the_night_or_the_week_is_stated_by_that_unit(question, 
     ("What's the amount they paid her?", "amount"),
     ("What is the sum Southfold agreed?", "amount"),
     ("What did the unit do for children who were called names at school?", None),
+    # a figure named in the story is not the fact asked for (real decisions, blind: refused as unstated)
+    ("Westbridge and the foster carer whose weekly payment went down by £75 - why didn't the ombudsman "
+     "investigate?", None),
+    ("What weekly allowance did Southfold pay?", "rate"),
 ])
 def test_a_fact_asked_for_in_everyday_shapes(catalog, question, kind):
     """Session 18 (a set written blind over real decisions): "what's the actual name of ...", "what
