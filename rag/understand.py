@@ -96,6 +96,8 @@ FACT_KINDS = (
                             r"\bhow much (?:time|delay)\b", re.I)),
     ("amount", re.compile(rf"\bhow much(?: {_MONEY_VERB}\b|\?|$)|"
                           r"\bwhat(?:['\u2019]s| is| was)? (?:the )?(?:sum|amount|figure)\b|\bhow many pounds\b|"
+                          r"\bhow (?:big|large|generous) (?:is|was|were|are) (?:[\w'\u2019]+ ){1,5}?"
+                          r"(?:payments?|awards?|sums?|compensation|fines?|discounts?|grants?|allowances?)\b|"
                           r"\bwhat (?:does|do|did|will|would) \w+(?: \w+)? (?:pay|charge|cost)\b", re.I)),
     ("date", re.compile(r"\b(?:what|which) (?:date|day|month|year)\b|\b(?:by )?when (?:did|was|were|had)\b|"
                         r"\bon what date\b", re.I)),

@@ -375,6 +375,8 @@ def test_a_rate_asked_by_the_night_or_the_week_is_stated_by_that_unit(question, 
     ("Westbridge and the foster carer whose weekly payment went down by £75 - why didn't the ombudsman "
      "investigate?", None),
     ("What weekly allowance did Southfold pay?", "rate"),
+    ("How big was the symbolic payment Westbridge made to the mother?", "amount"),  # two blind sets asked so
+    ("How big was the flat the family were moved to?", None),
 ])
 def test_a_fact_asked_for_in_everyday_shapes(catalog, question, kind):
     """Session 18 (a set written blind over real decisions): "what's the actual name of ...", "what
