@@ -89,8 +89,8 @@ _UNIT = r"(?:week|month|day|night|year|hour|session)"
 _MONEY_VERB = r"(?:money|compensation|back ?pay|did|does|do|was|were|is|will|would|should|has|have|had|can|could|are)"
 FACT_KINDS = (
     ("rate", re.compile(rf"\bwhat(?:'s| is| was| are| were)? (?:the |their |its )?(?:[\w']+ ){{0,8}}(?:rate|fee)s?\b|"
-                        rf"\b(?:what|which)(?:['\u2019]s)?(?: [\w'\u2019]+){{0,4}}? (?:weekly|hourly|monthly|daily|nightly) "
-                        rf"(?:rate|fee|amount|allowance|payment|pay)\b|"
+                        rf"\b(?:what|which)(?:['\u2019]s)?(?: [\w'\u2019]+){{0,4}}? "
+                        rf"(?:weekly|hourly|monthly|daily|nightly) (?:rate|fee|amount|allowance|payment|pay)\b|"
                         rf"\bhow much (?:\w+ ){{0,6}}?(?:a|an|per|each|every) {_UNIT}\b", re.I)),
     ("duration", re.compile(r"\bhow (?:long|many (?:days|weeks|months|years|hours|times|visits|sessions))\b|"
                             r"\bhow much (?:time|delay)\b", re.I)),
