@@ -320,15 +320,12 @@ def test_a_price_by_the_night_is_not_told_there_was_no_payment(northshire_bot):
     assert answer.abstained and "do not state" in answer.answer
 
 
-def test_a_question_asking_whether_something_was_fault_lifts_the_leading_cases_verdicts():
-    """The findings that say "fault" in so many words rise, in the leading case only: the summary
-    and the complaint restate the question more closely but do not say whether it was fault."""
-    from rag.retrieve import FAULT_LIFT, _reweigh
-    from rag.understand import Question
+def _sections_catalog(kind_of):
+    """A catalog double for `_reweigh`: each chunk's section by `kind_of`, none reported speech."""
 
     class Dense:
         def kind(self, chunk_id):
-            return "summary" if "summary" in chunk_id else "findings"
+            return kind_of(chunk_id)
 
         def is_reported(self, chunk_id):
             return False
@@ -336,6 +333,16 @@ def test_a_question_asking_whether_something_was_fault_lifts_the_leading_cases_v
     class Catalog:
         dense = Dense()
 
+    return Catalog
+
+
+def test_a_question_asking_whether_something_was_fault_lifts_the_leading_cases_verdicts():
+    """The findings that say "fault" in so many words rise, in the leading case only: the summary
+    and the complaint restate the question more closely but do not say whether it was fault."""
+    from rag.retrieve import FAULT_LIFT, _reweigh
+    from rag.understand import Question
+
+    Catalog = _sections_catalog(lambda chunk_id: "summary" if "summary" in chunk_id else "findings")
     texts = {"a:summary:0": "Ms P complained about the minutes; we found fault.", "a:p017:0": "The test was negative.",
              "a:p026:0": "Recording that she had declined was fault.", "b:p005:0": "That was fault."}
     q = Question(asked="q", search="q", embed="q", about_allegations=True, asks_fault=True)
@@ -357,16 +364,7 @@ def test_a_statement_of_powers_is_lifted_only_when_it_shares_the_questions_words
     from rag.retrieve import _reweigh
     from rag.understand import Question
 
-    class Dense:
-        def kind(self, chunk_id):
-            return "powers" if "p00" in chunk_id else "findings"
-
-        def is_reported(self, chunk_id):
-            return False
-
-    class Catalog:
-        dense = Dense()
-
+    Catalog = _sections_catalog(lambda chunk_id: "powers" if "p00" in chunk_id else "findings")
     q = Question(asked="q", search="q", embed="q", about_allegations=True, boosts=((("powers",), 1.4),))
     fused = {"general:p002:0": 1.0, "uc:p007:0": 0.9, "uc:p011:0": 0.8}
     order = _reweigh(q, list(fused), dict(fused), Catalog(), ["uc"], {}, frozenset({"uc:p007:0"}))
