@@ -80,6 +80,7 @@ class Catalog:
         self._watching = threading.Event()
         self.last_error: RagError | None = None
         self._council_words: dict[frozenset[str], set[str]] = {}
+        self._council_vocabulary: frozenset[str] = frozenset()
         self._councils_of: dict | None = None
         self._index: dict[str, Any] = {}
         self._index_of: dict | None = None
@@ -255,6 +256,7 @@ class Catalog:
                 if own is None:
                     own = words_of[council] = frozenset(re.findall(r"[a-z]+", council.lower())) - _GENERIC
                 grouped.setdefault(own, set()).add(ref)
+            self._council_vocabulary = frozenset(word for own in grouped for word in own)
             self._council_words, self._councils_of = grouped, decisions
         return self._council_words
 
@@ -267,8 +269,10 @@ class Catalog:
         return not own or any(own <= words for words in self._by_council())
 
     def council_words(self) -> frozenset[str]:
-        """Every council's distinctive words ("greyfriars", "derbyshire"), to read a misspelt one."""
-        return frozenset(word for own in self._by_council() for word in own)
+        """Every council's distinctive words ("greyfriars", "derbyshire"), to read a misspelt one;
+        worked out once per registry with the councils' words (asked for on every question)."""
+        self._by_council()
+        return self._council_vocabulary
 
     def values(self, key: str) -> list[str]:
         """The distinct values of one text field (category, subcategory, outcome, council) that
