@@ -42,6 +42,7 @@ MAX_PASSAGES = 5
 # quoted at all).  Not a confirmed gain on both sets: chosen for the real decisions' lengths.
 WHOLE_PARAGRAPH_WORDS = 100
 WHOLE_LEAD_WORDS = 150  # the best passages are quoted whole up to this length: context matters most there
+FIRST_RANKED = 3  # the passages ranked first stay the first citations (`_first_ranked_first`)
 LEAD_PASSAGES = 4  # near-ties reorder the top passages; quoting four whole keeps answers steady
 WHOLE_REMEDY_WORDS = 150  # what a council agreed to do is quoted whole: every item matters
 MAX_QUOTE_WORDS = 80  # two adjacent sentences are quoted together only up to this length
@@ -81,6 +82,20 @@ def choose_passages(hits: list[Hit]) -> list[Hit]:
         if len(chosen) == MAX_PASSAGES:
             break
     return chosen
+
+
+def _first_ranked_first(passages: list[Hit]) -> tuple[list[Hit], list[Hit]]:
+    """The passages to quote under each decision in turn, and the leading decision's passages held
+    back to be quoted after the others: grouping by decision must not push a passage that ranked
+    among the first FIRST_RANKED out of the first citations.  When another decision's passage
+    ranked there, the leading decision's group holds only its passages that ranked there too, and
+    its others follow the other decisions (a long decision with many passages near the question's
+    words otherwise filled the first three citations even when a short one answered it)."""
+    head = passages[:FIRST_RANKED]
+    if all(h.ref == passages[0].ref for h in head):
+        return passages, []
+    later = [h for h in passages if h.ref == passages[0].ref and h not in head]
+    return [h for h in passages if h not in later], later
 
 
 def best_quote(question: str, hit: Hit, rarity: dict[str, float], lead: bool = False) -> str:
@@ -154,13 +169,15 @@ def extractive_answer(question: str, hits: list[Hit], also: list[Hit] | None = N
     """Answer text with [n] markers, and its citations in the order the text uses them.
 
     The passage that answers best comes first: decisions are given in the order of their best
-    passage, and each decision's passages in rank order, so the first citation is the top one.
+    passage, and each decision's passages in rank order, so the first citation is the top one;
+    the first three ranked are the first three cited (the leading decision's others come later).
     `also`: further passages read from the cases the answer quotes (where the question's words
     recur, how the case ended: see `rag.cases`), quoted last, under each decision's name, so
     that they never displace what ranked first."""
-    passages = choose_passages(hits)
+    chosen = choose_passages(hits)
     rarity = _rarity(hits)
-    leads = {h.id for h in passages[:LEAD_PASSAGES]}
+    leads = {h.id for h in chosen[:LEAD_PASSAGES]}
+    passages, later = _first_ranked_first(chosen)
     order = list(dict.fromkeys(h.ref for h in passages))
     lines = ["Here is what the Ombudsman said in the most relevant decisions."]
     citations: list[Citation] = []
@@ -172,11 +189,11 @@ def extractive_answer(question: str, hits: list[Hit], also: list[Hit] | None = N
             lead = hit.id in leads
             citations.append(citation_for(len(citations) + 1, hit, best_quote(question, hit, rarity, lead)))
             lines.append(_line(hit, citations[-1]))
-    also = [h for h in also or [] if h.ref in order]
+    also = later + [h for h in also or [] if h.ref in order]
     for ref in dict.fromkeys(h.ref for h in also):
         group = [h for h in also if h.ref == ref]
         lines += ["", f"Also in {decision_name(group[0].metadata)}:"]
         for hit in group:
-            citations.append(citation_for(len(citations) + 1, hit, best_quote(question, hit, rarity)))
+            citations.append(citation_for(len(citations) + 1, hit, best_quote(question, hit, rarity, hit.id in leads)))
             lines.append(_line(hit, citations[-1]))
     return "\n".join(lines), citations

@@ -773,3 +773,27 @@ def test_a_set_question_leaves_out_what_it_sets_aside(tmp_path, fake_embedder):
     assert "not Fostering" in answer.answer.splitlines()[0]
     every = bot.ask("Which Southfold decisions were upheld?")
     assert {c.ref for c in every.citations} == {"15 926 310", "19 906 744"}
+
+
+def test_a_passage_ranked_among_the_first_three_is_among_the_first_three_citations():
+    """Quotes are grouped by decision, and a long decision with several passages near the question's
+    words used to fill the first three citations although another decision's passage ranked
+    second or third (blind questions over real decisions: the long Hertfordshire sample took the
+    first three citations from the short decision the question described).  The first three ranked
+    are now the first three cited; the leading decision's other passages follow, under its name."""
+    from rag.extractive import extractive_answer
+    from rag.retrieve import Hit
+
+    def hit(ref, n, similarity):
+        meta = {"council": f"Council {ref}", "ref": ref, "section_kind": "findings", "outcome": "Upheld"}
+        return Hit(id=f"{ref}:p{n:03d}:0", ref=ref, paragraph=n, text=f"The council delayed the plan review {n}.",
+                   metadata=meta, score=1.0, similarity=similarity)
+
+    ranked = [hit("18 009 360", 44, 0.6), hit("20 007 819", 1, 0.62), hit("18 009 360", 45, 0.58),
+              hit("18 009 360", 59, 0.55), hit("21 000 001", 3, 0.5)]
+    text, citations = extractive_answer("Did the council delay the plan review?", ranked)
+    assert [(c.ref, c.paragraph) for c in citations] == [
+        ("18 009 360", 44), ("18 009 360", 45), ("20 007 819", 1), ("21 000 001", 3), ("18 009 360", 59)]
+    assert text.index("Also in Council 18 009 360") > text.index("Council 21 000 001")
+    alone = [hit("18 009 360", n, 0.6) for n in (44, 45, 59)] + [hit("20 007 819", 1, 0.62)]
+    assert [c.paragraph for c in extractive_answer("the plan review", alone)[1]] == [44, 45, 59, 1]
