@@ -778,9 +778,10 @@ def test_a_set_question_leaves_out_what_it_sets_aside(tmp_path, fake_embedder):
 def test_a_passage_ranked_among_the_first_three_is_among_the_first_three_citations():
     """Quotes are grouped by decision, and a long decision with several passages near the question's
     words used to fill the first three citations although another decision's passage ranked
-    second or third (blind questions over real decisions: the long Hertfordshire sample took the
-    first three citations from the short decision the question described).  The first three ranked
-    are now the first three cited; the leading decision's other passages follow, under its name."""
+    second or third, closer in meaning to the question (blind questions over real decisions: the
+    long Hertfordshire sample took the first three citations from the short decision the question
+    described).  The first three ranked are then the first three cited; the leading decision's
+    other passages follow, under its name."""
     from rag.extractive import extractive_answer
     from rag.retrieve import Hit
 
@@ -797,3 +798,5 @@ def test_a_passage_ranked_among_the_first_three_is_among_the_first_three_citatio
     assert text.index("Also in Council 18 009 360") > text.index("Council 21 000 001")
     alone = [hit("18 009 360", n, 0.6) for n in (44, 45, 59)] + [hit("20 007 819", 1, 0.62)]
     assert [c.paragraph for c in extractive_answer("the plan review", alone)[1]] == [44, 45, 59, 1]
+    ranked[1].similarity = 0.59  # the leader's own passage is the closest in meaning: grouping stands
+    assert [c.paragraph for c in extractive_answer("the plan review", ranked)[1]] == [44, 45, 59, 1, 3]
