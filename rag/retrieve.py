@@ -112,6 +112,7 @@ class Retrieval:
     hits: list[Hit]
     allowed: set[str] | None  # decisions the filters allowed (None: no filter)
     query_vector: list[float] | None = None
+    clause_similarity: float = 0.0  # the best cosine between one of the question's clauses and a hit
 
 
 def _dense_ids(catalog: Catalog, vector: list[float], allowed: set[str] | None, n: int) -> list[str]:
@@ -357,7 +358,16 @@ def retrieve(
                 dense_rank=_rank(rankings[0], row["id"]), lexical_rank=_rank(rankings[1], row["id"]),
                 lexical_score=lexical_scores.get(row["id"], 0.0))
             for row, sim in zip(rows, similarity)]
-    return Retrieval(hits, filtered, vector)
+    return Retrieval(hits, filtered, vector, _clause_similarity(q, embedder, rows, catalog))
+
+
+def _clause_similarity(q: Question, embedder: Embeddings, rows: list[dict], catalog: Catalog) -> float:
+    """How close the hits come to any one clause of a question told as a story (rag.understand
+    `clauses`): the passage that matches one part of it is the evidence that it is answerable."""
+    if not q.clauses or not rows:
+        return 0.0
+    vectors = [embedder.embed_query(part) for part in q.clauses]
+    return max(similarities(vectors, [catalog.dense.vector(row["id"]) for row in rows]))
 
 
 def _councils_named(q: Question, allowed: set[str] | None) -> set[str] | None:

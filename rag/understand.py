@@ -194,6 +194,9 @@ _COUNCIL_NAME = re.compile(
     r"\b((?:[A-Z][a-z]+|of|and|upon|on)(?:[ -](?:[A-Z][a-z]+|of|and|upon|on))*)"
     r"(?: (?:County|Borough|City|District|Metropolitan))?(?: Borough)? Council\b"
 )
+# A sentence ends, a dash sets a clause apart, or ", and / but / so" joins two.
+CLAUSE_BREAK = re.compile(r"(?<=[.?!;])\s+|\s+[-\u2013\u2014]\s+|,\s+(?:and|but|so)\s+", re.I)
+CLAUSE_WORDS = 4
 _LONG_WORD = re.compile(r"\b[A-Za-z]{5,}\b")  # shorter words have too many near neighbours to respell
 _LEAD_WORDS = {"did", "does", "do", "what", "which", "why", "how", "has", "have", "was", "is", "can", "the", "a"}
 _JOINING_WORDS = {"of", "and", "upon", "on"}  # inside a name ("City of Aldermouth"), never its start ("which of ...")
@@ -226,6 +229,7 @@ class Question:
     claim: str = ""  # the statement a request to quote one asks for
     set_aside: tuple[tuple[str, str], ...] = ()  # (field, value) a set question leaves out ("apart from fostering")
     respelled: tuple[tuple[str, str], ...] = ()  # (as typed, as read) for each word read in the decisions' spelling
+    clauses: tuple[str, ...] = ()  # a long question's sentences and clauses, each compared with the passages too
 
     @property
     def asks_payment(self) -> bool:
@@ -266,8 +270,20 @@ def understand(asked: str, catalog: Catalog, filters: Filters | None = None, con
         about_allegations=bool(ABOUT_THE_ALLEGATIONS.search(search)), asks_fault=bool(ASKS_FAULT.search(search)),
         dropped=kept != asked,
         claim=quoted_claim(search),
-        set_aside=aside, respelled=respellings(kept, spelled),
+        set_aside=aside, respelled=respellings(kept, spelled), clauses=clauses(embed or search),
     )
+
+
+def clauses(text: str) -> tuple[str, ...]:
+    """The sentences and clauses of a question told as a story, when it has more than one ("Single
+    mum, flat so damp that she and her little boy went sofa surfing for months, and she thought
+    the council didn't give her enough medical priority.  Did the ombudsman back her?").  One
+    embedding of the whole is diluted by every part the passages do not share, so the passage
+    that matches one part closely looks no closer than any other: the support check compares each
+    part as well (rag.retrieve, rag.answer).  Parts of fewer than CLAUSE_WORDS words say too little."""
+    parts = [part.strip() for part in CLAUSE_BREAK.split(text)]
+    parts = [part for part in parts if len(part.split()) >= CLAUSE_WORDS]
+    return tuple(parts) if len(parts) > 1 else ()
 
 
 def read_words(text: str, catalog: Catalog) -> str:
