@@ -77,7 +77,7 @@ FUNCTION_WORDS = frozenset(stems(
 
 
 _MATCH_STOP = frozenset({"the", "a", "an", "and", "of", "s", "t", "for", "to"})
-_VARIANTS = {"children": "child", "uphold": "upheld", "upholding": "upheld"}  # stems, as English forms
+_VARIANTS = {"children": "child", "kid": "child", "uphold": "upheld", "upholding": "upheld"}  # stems, as English forms
 
 
 def match_words(text: str) -> list[str]:
