@@ -203,7 +203,7 @@ def states_the_fact(q: Question, hits: list[Hit]) -> bool:
     if q.council_refs and hits:
         case = leading_decision(hits)
         lead = [h for h in lead if h.ref == case]
-    return any(states_fact(q.fact_kind, h.text, q.fact_unit) for h in lead)
+    return any(states_fact(q.fact_kind, h.text, q.fact_unit, q.sums) for h in lead)
 
 
 def _not_upheld(hit: Hit) -> bool:

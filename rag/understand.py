@@ -89,8 +89,8 @@ _UNIT = r"(?:week|month|day|night|year|hour|session)"
 _MONEY_VERB = r"(?:money|compensation|back ?pay|did|does|do|was|were|is|will|would|should|has|have|had|can|could|are)"
 FACT_KINDS = (
     ("rate", re.compile(rf"\bwhat(?:'s| is| was| are| were)? (?:the |their |its )?(?:[\w']+ ){{0,8}}(?:rate|fee)s?\b|"
-                        rf"\b(?:what|which)(?:['\u2019]s)?(?: [\w'\u2019]+){{0,4}}? "
-                        rf"(?:weekly|hourly|monthly|daily|nightly) (?:rate|fee|amount|allowance|payment|pay)\b|"
+                        rf"\b(?:what|which)(?:['\u2019]s)?(?: [\w'\u2019]+){{0,6}}? "
+                        rf"(?:weekly|hourly|monthly|daily|nightly) (?:\w+ )?(?:rate|fee|amount|allowance|payment|pay)\b|"
                         rf"\bhow much (?:\w+ ){{0,6}}?(?:a|an|per|each|every) {_UNIT}\b", re.I)),
     ("duration", re.compile(r"\bhow (?:long|many (?:days|weeks|months|years|hours|times|visits|sessions))\b|"
                             r"\bhow much (?:time|delay)\b", re.I)),
@@ -220,6 +220,7 @@ class Question:
     topic: str = ""  # a set question's topic, once its set words are taken out
     fact_kind: str | None = None  # amount, rate, date, duration, name
     fact_unit: str | None = None  # the unit of time of a rate asked for ("night" in "each night")
+    sums: frozenset[str] = frozenset()  # sums of money the question itself gives: not the one it asks for
     asks_current: bool = False  # a figure as it stands today
     asks_advice: bool = False  # a prediction or advice about the user's own case
     boosts: tuple[tuple[tuple[str, ...], float], ...] = ()
@@ -263,7 +264,7 @@ def understand(asked: str, catalog: Catalog, filters: Filters | None = None, con
         outside_subjects=tuple(label for label, _ in outside),
         unheard_subjects=tuple(label for label, unheard in outside if unheard), is_set=is_set,
         topic=topic_of(set_clause(search), catalog) if is_set else "",
-        fact_kind=kind, fact_unit=fact_unit(search, kind),
+        fact_kind=kind, fact_unit=fact_unit(search, kind), sums=sums_given(search),
         asks_current=asks_current_figure(search),
         asks_advice=bool(ASKS_ADVICE.search(search)),
         boosts=tuple((kinds, factor) for pattern, kinds, factor in INTENT_BOOSTS if pattern.search(search)),
@@ -368,19 +369,37 @@ def fact_unit(text: str, kind: str | None) -> str | None:
     return _unit_named(text) if kind in ("amount", "rate") else None
 
 
-def states_rate_in(unit: str, passage: str) -> bool:
+def states_rate_in(unit: str, passage: str, given: frozenset[str] = frozenset()) -> bool:
     """Does the passage state an amount by that unit of time ("£25 a night", "£560 per week",
-    "a weekly allowance of £120")?"""
-    after = any(_unit_named(m.group(1)) == unit for m in re.finditer(rf"{_AMOUNT}((?:\s+\w+){{0,7}})", passage))
+    "a weekly allowance of £120"), other than the `given` ones?"""
+    after = any(_unit_named(m.group(2)) == unit and _sum(m.group(1)) not in given
+                for m in re.finditer(rf"({_AMOUNT})((?:\s+\w+){{0,7}})", passage))
     adjective = "annual|yearly" if unit == "year" else "daily" if unit == "day" else f"{unit}ly"
-    return after or bool(re.search(rf"\b(?:{adjective})\s+(?:\w+\s){{0,3}}?of\s+{_AMOUNT}", passage, re.I))
+    return after or any(_sum(m.group(1)) not in given for m in re.finditer(
+        rf"\b(?:{adjective})\s+(?:\w+\s){{0,3}}?of\s+({_AMOUNT})", passage, re.I))
 
 
-def states_fact(kind: str | None, passage: str, unit: str | None = None) -> bool:
+def _sum(amount: str) -> str:
+    """'£65,000' -> '65000': a sum as written, for telling one from another."""
+    return re.sub(r"[^\d.]", "", amount).rstrip(".")
+
+
+def sums_given(question: str) -> frozenset[str]:
+    """The sums of money the question itself states ("cut by £75", "owed £65,000")."""
+    return frozenset(_sum(m.group(0)) for m in re.finditer(_AMOUNT, question))
+
+
+def states_fact(kind: str | None, passage: str, unit: str | None = None, given: frozenset[str] = frozenset()) -> bool:
     """Does the passage state a fact of the kind asked for (a rate by the unit asked for)?  (Any
-    passage will do for no kind.)"""
+    passage will do for no kind.)  A sum the question itself gives is not the one it asks for:
+    "what was her weekly payment before it was cut by £75?" is not answered by the passage
+    saying it was cut by £75."""
     if kind in ("amount", "rate") and unit:
-        return states_rate_in(unit, passage)
+        return states_rate_in(unit, passage, given)
+    if kind in ("amount", "rate") and given:
+        stated = re.finditer(_AMOUNT, passage) if kind == "amount" else (
+            re.search(_AMOUNT, m.group(0)) for m in FACT_PATTERNS[kind].finditer(passage))
+        return any(_sum(m.group(0)) not in given for m in stated)
     return kind is None or bool(FACT_PATTERNS[kind].search(passage))
 
 

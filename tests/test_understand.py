@@ -388,6 +388,7 @@ def test_a_rate_asked_by_the_night_or_the_week_is_stated_by_that_unit(question, 
     ("What weekly allowance did Southfold pay?", "rate"),
     ("How big was the symbolic payment Westbridge made to the mother?", "amount"),  # two blind sets asked so
     ("How big was the flat the family were moved to?", None),
+    ("What was the Westbridge foster carer's weekly fostering payment before the cut?", "rate"),  # session 19
 ])
 def test_a_fact_asked_for_in_everyday_shapes(catalog, question, kind):
     """Session 18 (a set written blind over real decisions): "what's the actual name of ...", "what
@@ -540,3 +541,20 @@ def test_an_everyday_term_is_matched_in_any_inflection(question, added):
 ])
 def test_a_question_asking_whether_something_was_fault(catalog, question, asks):
     assert understand(question, catalog).asks_fault is asks
+
+
+@pytest.mark.parametrize("question, kind, passage, states", [
+    ("What was her weekly payment before it was cut by £75?", "rate", "Her weekly fee was cut by £75 a week.", False),
+    ("What was her weekly payment before it was cut by £75?", "rate", "Her fee of £300 a week was cut by £75.", True),
+    ("How much was the payment to the aunt who said she was owed £65,000?", "amount",
+     "The aunt said she was owed £65,000 for fostering her nephews.", False),
+    ("How much was the payment to the aunt who said she was owed £65,000?", "amount",
+     "She said she was owed £65,000. The Council will pay her £500.", True),
+    ("How much did the council pay her?", "amount", "She said she was owed £65,000.", True),
+])
+def test_a_sum_the_question_gives_is_not_the_one_it_asks_for(question, kind, passage, states):
+    """Blind questions over real decisions asked for a sum beside one they gave ("before it was cut by
+    £75", "said she was owed £65,000") and were answered from the passage stating the given sum."""
+    from rag.understand import fact_unit, states_fact, sums_given
+
+    assert states_fact(kind, passage, fact_unit(question, kind), sums_given(question)) is states
