@@ -90,7 +90,8 @@ _MONEY_VERB = r"(?:money|compensation|back ?pay|did|does|do|was|were|is|will|wou
 FACT_KINDS = (
     ("rate", re.compile(rf"\bwhat(?:'s| is| was| are| were)? (?:the |their |its )?(?:[\w']+ ){{0,8}}(?:rate|fee)s?\b|"
                         rf"\b(?:what|which)(?:['\u2019]s)?(?: [\w'\u2019]+){{0,6}}? "
-                        rf"(?:weekly|hourly|monthly|daily|nightly) (?:\w+ )?(?:rate|fee|amount|allowance|payment|pay)\b|"
+                        rf"(?:weekly|hourly|monthly|daily|nightly) (?:\w+ )?"
+                        rf"(?:rate|fee|amount|allowance|payment|pay)\b|"
                         rf"\bhow much (?:\w+ ){{0,6}}?(?:a|an|per|each|every) {_UNIT}\b", re.I)),
     ("duration", re.compile(r"\bhow (?:long|many (?:days|weeks|months|years|hours|times|visits|sessions))\b|"
                             r"\bhow much (?:time|delay)\b", re.I)),
