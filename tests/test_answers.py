@@ -355,6 +355,23 @@ def test_a_question_asking_whether_something_was_fault_lifts_the_leading_cases_v
     assert order == list(plain)
 
 
+def test_asking_how_a_case_ended_lifts_the_summaries_of_the_cases_it_is_about_only():
+    """"A special guardian asked the council to fund a loft conversion ... What did the ombudsman
+    decide?" asks how a case ended, a lift for summaries and final decisions; every decision's
+    summary was lifted, and three other cases' summaries rose above the paragraph of the one the
+    question describes (blind questions over real decisions: the loft conversion, the fourth-floor
+    flat, the connected carer on the bottom band).  Like final decisions, only the leading cases'
+    summaries are lifted."""
+    from rag.retrieve import _reweigh
+    from rag.understand import Question
+
+    Catalog = _sections_catalog(lambda chunk_id: "summary" if "summary" in chunk_id else "complaint")
+    q = Question(asked="q", search="q", embed="q", boosts=((("decision", "summary"), 1.5),))
+    fused = {"loft:p003:0": 1.2, "other:summary:0": 1.0, "loft:summary:0": 0.7}
+    order = _reweigh(q, list(fused), dict(fused), Catalog(), ["loft"], {})
+    assert order == ["loft:p003:0", "loft:summary:0", "other:summary:0"]
+
+
 def test_a_statement_of_powers_is_lifted_only_when_it_shares_the_questions_words():
     """"My Universal Credit got stopped. Can the ombudsman look at that?" asks about the Ombudsman's
     powers, and the lift for that intent raised the general statement ("The Local Government Act 1974
