@@ -154,8 +154,9 @@ def is_set_question(text: str, catalog: Catalog) -> bool:
     if _ASKS_ALL.search(text) and _names_a_condition(conditions, catalog):
         return True
     if _DECIDED.search(text) and (dates_named(conditions) or (
-            _DECISION_NOUN.search(conditions) and _index_values_named(conditions, catalog))):
-        return True
+            _DECISION_NOUN.search(conditions) and _index_values_named(conditions, catalog)) or (
+            catalog.council_refs_in(conditions) and not topic_of(conditions, catalog))):
+        return True  # "what has the ombudsman decided about Norfolk County Council?": all of them
     if _COUNT.search(text):
         return bool(_DECISION_NOUN.search(text) or _index_values_named(text, catalog, said=False))
     opener = _LIST_OPENER.search(text)

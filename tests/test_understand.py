@@ -171,6 +171,9 @@ def catalog() -> CatalogDouble:
      "had done nothing wrong?", {"subcategory": "Looked after children", "outcome": "Not upheld"}),
     ("In which cases did the ombudsman actually look into it and decide the council hadn't done anything wrong?",
      {"outcome": "Not upheld"}),
+    # a council and nothing else: all of its decisions (two blind sets over real decisions asked so)
+    ("what has the ombudsman decided about westbridge metropolitan borough council?",
+     {"council": "Westbridge Metropolitan Borough Council"}),
 ])
 def test_set_questions_resolve_their_words_against_the_index(catalog, question, expected):
     q = understand(question, catalog)
