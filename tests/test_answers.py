@@ -372,6 +372,25 @@ def test_asking_how_a_case_ended_lifts_the_summaries_of_the_cases_it_is_about_on
     assert order == ["loft:p003:0", "loft:summary:0", "other:summary:0"]
 
 
+def test_a_decision_the_questions_words_single_out_is_lifted():
+    """"Special guardian asked the council to fund a loft conversion ..." (blind questions over real
+    decisions): BM25 scored the one decision saying "loft conversion" at 16.5 and any other at 5.6 at
+    most, but reciprocal ranks keep only the order, and decisions closer in meaning led.  A decision
+    whose best passage scores at least DECISIVE_RATIO times any other decision's is lifted whole."""
+    from rag.retrieve import DECISIVE_LIFT, _lift_decisive_case
+
+    lexical = ["loft:p002:0", "loft:p003:0", "long:p014:0", "other:p001:0"]
+    scores = {"loft:p002:0": 16.5, "loft:p003:0": 9.4, "long:p014:0": 5.6, "other:p001:0": 4.0}
+    fused = {"long:p078:0": 0.034, "loft:p003:0": 0.03, "loft:p002:0": 0.028, "long:p014:0": 0.027}
+    _lift_decisive_case(lexical, scores, fused)
+    assert fused["loft:p002:0"] == 0.028 * DECISIVE_LIFT and fused["loft:p003:0"] == 0.03 * DECISIVE_LIFT
+    assert fused["long:p078:0"] == 0.034 and max(fused, key=fused.get) == "loft:p003:0"
+    close = {"loft:p002:0": 6.0, "loft:p003:0": 5.0, "long:p014:0": 5.6, "other:p001:0": 4.0}
+    unchanged = {"long:p078:0": 0.034, "loft:p002:0": 0.028}
+    _lift_decisive_case(lexical, close, unchanged)
+    assert unchanged == {"long:p078:0": 0.034, "loft:p002:0": 0.028}
+
+
 def test_a_statement_of_powers_is_lifted_only_when_it_shares_the_questions_words():
     """"My Universal Credit got stopped. Can the ombudsman look at that?" asks about the Ombudsman's
     powers, and the lift for that intent raised the general statement ("The Local Government Act 1974
