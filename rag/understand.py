@@ -107,7 +107,7 @@ FACT_KINDS = (
                         r"(?:actually )?called\b|"
                         r"\bwhat (?:is|was) (?:his|her|their) name\b|\bthe \w+(?: \w+)?['\u2019]s (?:full )?names?\b|"
                         r"\bwho was the (?:social worker|officer|manager)\b|"
-                        r"\bwhich (?:private )?(?:company|firm|agency|provider|organisation|organization|charity)\b",
+                        r"\bwhich (?:[\w-]+ )?(?:company|firm|agency|provider|organisation|organization|charity)\b",
                         re.I)),
 )
 # The unit of time a rate is asked for ("each night", "a week", "weekly"): a rate in another unit
