@@ -148,7 +148,13 @@ _STANDING = re.compile(r"\b(?:does|do|will)\s+(?!the ombudsman\b)(?!(?:\w+\s+){0
 _FIGURE = re.compile(r"\bhow (?:much|many)\b|"
                      r"\bwhat(?:['\u2019]s)? (?:[\w'\u2019]+ ){0,6}"
                      r"(?:rate|fee|amount|allowance|sum|figure|payment|price|cost)s?\b", re.I)
-_ACROSS_CASES = re.compile(r"\bwhat (?:percentage|proportion|share)\b|\bon average\b", re.I)
+# A limit is a standing rule too ("what's the most the Adoption Support Fund will pay?", "the biggest
+# fine the Information Commissioner can give"): two blind writers asked so (mixed, fresh), both
+# unanswerable from decisions that record what was paid in one case.
+_ACROSS_CASES = re.compile(r"\bwhat (?:percentage|proportion|share)\b|\bon average\b|"
+                           r"\bwhat(?:['\u2019]s| is| are)? the (?:most|maximum|biggest|largest|highest|minimum|least|"
+                           r"lowest)\b(?! the ombudsman\b)(?: [\w'\u2019]+){0,6}? (?:pay|paid|fines?|awards?|give|charge|"
+                           r"amount|sum|figure|rate|fee|allowance|payment)\b", re.I)
 # A figure for the whole country ("how many complaints did the Ombudsman uphold across England?"):
 # the Ombudsman's statistics, which no decision states and no index of decisions can count.
 NATIONAL = re.compile(r"\b(?:across|in|throughout|for) (?:all of )?(?:england|the (?:whole )?country|the uk|britain)\b|"

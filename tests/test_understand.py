@@ -440,6 +440,11 @@ def test_current_figures_and_predictions_are_recognised(catalog):
     ("How many complaints did the ombudsman uphold across England in 2024?", True),
     ("What is the national average fostering allowance?", True),
     ("How many complaints about Westbridge were upheld in 2023?", False),
+    # session 19: a limit is a standing rule (two blind writers asked one)
+    ("What's the most the Adoption Support Fund will pay towards therapy for one adopted child in a year?", True),
+    ("What's the biggest fine the Information Commissioner can give a council for that?", True),
+    ("What is the most important thing the council got wrong?", False),
+    ("What's the most the ombudsman has ever awarded for distress?", False),
 ])
 def test_a_figure_as_a_standing_practice_or_across_cases(catalog, question, standing):
     """Session 17 (the fresh set, written blind: 1 of its 10 unanswerable questions refused at
