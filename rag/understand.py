@@ -153,8 +153,8 @@ _FIGURE = re.compile(r"\bhow (?:much|many)\b|"
 # unanswerable from decisions that record what was paid in one case.
 _ACROSS_CASES = re.compile(r"\bwhat (?:percentage|proportion|share)\b|\bon average\b|"
                            r"\bwhat(?:['\u2019]s| is| are)? the (?:most|maximum|biggest|largest|highest|minimum|least|"
-                           r"lowest)\b(?! the ombudsman\b)(?: [\w'\u2019]+){0,6}? "
-                           r"(?:pay|paid|fines?|awards?|give|charge|amount|sum|figure|rate|fee|allowance|payment)\b", re.I)
+                           r"lowest)\b(?! the ombudsman\b)(?: [\w'\u2019]+){0,6}? (?:pay|paid|fines?|awards?|give|"
+                           r"charge|amount|sum|figure|rate|fee|allowance|payment)\b", re.I)
 # A figure for the whole country ("how many complaints did the Ombudsman uphold across England?"):
 # the Ombudsman's statistics, which no decision states and no index of decisions can count.
 NATIONAL = re.compile(r"\b(?:across|in|throughout|for) (?:all of )?(?:england|the (?:whole )?country|the uk|britain)\b|"
