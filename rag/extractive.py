@@ -99,6 +99,8 @@ def _first_ranked_first(passages: list[Hit]) -> tuple[list[Hit], list[Hit]]:
     there, and its others follow the other decisions.  Where the leader's passage is the closest,
     grouping stands (holding back regardless cost a gold paragraph, ranked fourth, of the synthetic
     set's first three citations)."""
+    if not passages:
+        return passages, []
     head = passages[:FIRST_RANKED]
     lead = [h.similarity for h in head if h.ref == passages[0].ref]
     if all(h.similarity <= max(lead) for h in head if h.ref != passages[0].ref):
