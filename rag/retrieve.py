@@ -389,22 +389,23 @@ def retrieve(
     candidates_read.update({row["id"]: row for row in catalog.get_chunks(brought_in)})
     texts = {chunk_id: row["text"] for chunk_id, row in candidates_read.items()}
     rows = [candidates_read[i] for i in _select(order, catalog.dense.kind, k, max_per_decision, texts)]
-    similarity = similarities(queries, [catalog.dense.vector(row["id"]) for row in rows])
+    vectors = [catalog.dense.vector(row["id"]) for row in rows]
+    similarity = similarities(queries, vectors)
     hits = [Hit(id=row["id"], ref=row["metadata"]["ref"], paragraph=row["metadata"].get("para_first") or None,
                 text=row["text"], metadata=row["metadata"], score=fused[row["id"]], similarity=sim,
                 dense_rank=_rank(rankings[0], row["id"]), lexical_rank=_rank(rankings[1], row["id"]),
                 lexical_score=lexical_scores.get(row["id"], 0.0))
             for row, sim in zip(rows, similarity)]
-    return Retrieval(hits, filtered, vector, _clause_similarity(q, embedder, rows, catalog))
+    return Retrieval(hits, filtered, vector, _clause_similarity(q, embedder, vectors))
 
 
-def _clause_similarity(q: Question, embedder: Embeddings, rows: list[dict], catalog: Catalog) -> float:
-    """How close the hits come to any one clause of a question told as a story (rag.understand
-    `clauses`): the passage that matches one part of it is the evidence that it is answerable."""
-    if not q.clauses or not rows:
+def _clause_similarity(q: Question, embedder: Embeddings, vectors: list[Any]) -> float:
+    """How close the hits (their `vectors`, already read) come to any one clause of a question told
+    as a story (rag.understand `clauses`): the passage that matches one part of it is the evidence
+    that it is answerable."""
+    if not q.clauses or not vectors:
         return 0.0
-    vectors = [embedder.embed_query(part) for part in q.clauses]
-    return max(similarities(vectors, [catalog.dense.vector(row["id"]) for row in rows]))
+    return max(similarities([embedder.embed_query(part) for part in q.clauses], vectors))
 
 
 def _councils_named(q: Question, allowed: set[str] | None) -> set[str] | None:

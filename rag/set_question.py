@@ -223,8 +223,8 @@ def _category_names(catalog: Catalog, official: bool = False) -> dict[str, str]:
 def _values_named(text: str, catalog: Catalog, key: str) -> list[str]:
     """The index's values of one field that the text names (categories also by the names people
     use for them, each mapped to the index's own)."""
-    names = (_category_names(catalog) if key == "category" else _subcategory_names(catalog) if key == "subcategory"
-             else {v: v for v in catalog.values(key)})
+    named_by = {"category": _category_names, "subcategory": _subcategory_names}.get(key)
+    names = named_by(catalog) if named_by else {v: v for v in catalog.values(key)}
     return list(dict.fromkeys(names[n] for n in _named_values(text, list(names))))
 
 
